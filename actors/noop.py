@@ -1,0 +1,37 @@
+"""``noop``: a job that does nothing, for benchmarks and tests (claimed only when listed).
+
+Parameters (all optional): ``sleepSeconds`` (sleep in steps, with progress and safe points),
+``failAttempts`` (fail transiently while the attempt number is at most this), ``fail`` =
+``"permanent"`` (fail with an input error).
+"""
+
+from __future__ import annotations
+
+import time
+
+import dramatiq
+
+from app.errors import InvalidParams, TransientError
+from app.jobcontext import current_job
+from app.jobtypes import JOB_TYPES
+
+SPEC = JOB_TYPES["noop"]
+STEP_S = 0.1
+
+
+@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue, max_retries=0,
+                time_limit=SPEC.time_limit_ms)
+def noop(job_id: str) -> None:
+    ctx = current_job()
+    params = ctx.params
+    if params.get("fail") == "permanent":
+        raise InvalidParams("noop was asked to fail permanently")
+    fail_attempts = params.get("failAttempts", 0)
+    if isinstance(fail_attempts, int) and ctx.job.attempt <= fail_attempts:
+        raise TransientError(f"noop failing attempt {ctx.job.attempt} of {fail_attempts} on purpose")
+    sleep_s = float(params.get("sleepSeconds", 0) or 0)
+    started = time.monotonic()
+    while time.monotonic() - started < sleep_s:
+        time.sleep(min(STEP_S, sleep_s))
+        ctx.progress(100 * (time.monotonic() - started) / sleep_s)
+    ctx.succeed({"noop": True})

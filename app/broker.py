@@ -1,0 +1,186 @@
+"""dramatiq-pg 0.12, hardened, and the broker every worker process builds.
+
+Measured defects of the stock broker, and what this module changes (tests/test_broker.py
+reproduces each on the stock classes first):
+
+(a) Each consumed message takes a *session* advisory lock that is released only when its
+    consumer goes idle, so under sustained load locks pile up until the server's lock table is
+    exhausted ("out of shared memory" on every connection of the cluster).
+(b) The claim statement evaluates ``pg_try_advisory_lock()`` in its WHERE clause; planned as a
+    sequential scan it takes the lock once per pending row but releases it once, leaking locks.
+    Fix for both: consumption takes no advisory lock at all. A message is claimed by the row
+    lock of ``UPDATE … WHERE state = 'queued'`` (a concurrent consumer re-checks the state after
+    the first commits and updates nothing), and ``consumed`` messages are never re-taken: a
+    crashed worker's job is recovered through the ``jobs`` table by the bridge's reaper, never
+    by re-running its dramatiq message.
+(c) Messages requeued when a worker stops are not announced, so live workers find them only by
+    a random rescan (minutes). Fix: requeue sends the same NOTIFY as an enqueue.
+(d) The default pool of 16 connections is exhausted above ~12 threads, leaving messages
+    un-acked (psycopg2's pool raises instead of waiting). Fix: the pool is sized from the thread
+    count and the queues (:func:`pool_size`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterable
+
+import dramatiq
+import psycopg2.pool
+from dramatiq.middleware import Prometheus, TimeLimit
+from dramatiq_pg.broker import PostgresBroker, PostgresConsumer
+from dramatiq_pg.utils import QueryManager, transaction
+
+from app.db import Database, connect_kwargs
+from app.jobtypes import QUEUES
+from app.settings import Settings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+#: Connections each consumer holds besides the worker threads' (listen + consume).
+CONNECTIONS_PER_QUEUE = 2
+POOL_MARGIN = 2
+
+HARDENED_QUERIES = QueryManager(
+    dict(
+        # No advisory lock: the row lock of the UPDATE decides who takes a queued message.
+        CONSUME_ONE="""
+            UPDATE {schema}.{tablename}
+               SET "state" = 'consumed', mtime = (NOW() AT TIME ZONE 'UTC')
+             WHERE message_id = %s AND state = 'queued'
+        """,
+        # Requeue on worker stop, announced like an enqueue so live consumers wake at once.
+        REQUEUE="""
+            WITH requeued AS (
+              UPDATE {schema}.{tablename} SET state = 'queued'
+               WHERE message_id IN %s AND state = 'consumed'
+              RETURNING queue_name, message_id, message
+            )
+            SELECT pg_notify('dramatiq.' || queue_name || '.enqueue',
+                             CASE WHEN octet_length(message::text) >= 8000
+                                  THEN jsonb_build_object('message_id', message_id)::text
+                                  ELSE message::text END)
+              FROM requeued
+        """,
+        # Only messages nobody holds: `consumed` ones belong to a live or a dead consumer, and
+        # the jobs table (not this queue) recovers the dead one's job.
+        FETCH_PENDING="""
+            SELECT message::text FROM {schema}.{tablename}
+             WHERE state = 'queued' AND queue_name = %s
+        """,
+    ),
+    schema="dramatiq",
+    prefix="",
+)
+
+
+def pool_size(threads: int, queues: int) -> int:
+    """Connections one worker process needs: every thread acks, every consumer listens/consumes."""
+    return threads + CONNECTIONS_PER_QUEUE * queues + POOL_MARGIN
+
+
+class HardenedConsumer(PostgresConsumer):
+    """A consumer without advisory locks that announces its requeues."""
+
+    def consume_one(self, message: dramatiq.Message) -> bool:
+        if message.message_id in self.in_processing:
+            return False
+        with transaction(self.get_consume_conn()) as curs:
+            curs.execute(HARDENED_QUERIES.CONSUME_ONE, (message.message_id,))
+            return curs.rowcount == 1
+
+    def fetch_pending_notifies(self) -> list:  # type: ignore[override]
+        from psycopg2.extensions import Notify
+
+        conn = self.get_listen_conn()
+        channel = f"dramatiq.{self.queue_name}.enqueue"
+        with transaction(conn) as curs:
+            curs.execute(HARDENED_QUERIES.FETCH_PENDING, (self.queue_name,))
+            return [Notify(pid=0, channel=channel, payload=r[0]) for r in curs]
+
+    def purge_locks(self) -> None:
+        # Nothing was locked; just drop the bookkeeping the base class keeps.
+        while not self.unlock_q.empty():
+            self.unlock_q.get_nowait()
+            self.unlock_q.task_done()
+
+    def requeue(self, messages: Iterable[dramatiq.Message]) -> None:
+        messages = list(messages)
+        if not messages:
+            return
+        with transaction(self.get_consume_conn()) as curs:
+            curs.execute(HARDENED_QUERIES.REQUEUE, (tuple(m.message_id for m in messages),))
+        logger.info("messages_requeued count=%d queue=%s", len(messages), self.queue_name)
+
+
+class HardenedPostgresBroker(PostgresBroker):
+    """dramatiq-pg's broker with :class:`HardenedConsumer` (no results backend)."""
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> HardenedConsumer:
+        return HardenedConsumer(
+            pool=self.pool, queue_name=queue_name, prefetch=prefetch, timeout=timeout
+        )
+
+
+def make_dramatiq_pool(settings: Settings, max_connections: int) -> psycopg2.pool.ThreadedConnectionPool:
+    """A psycopg2 pool for dramatiq-pg, on our URL and search_path."""
+    kwargs = connect_kwargs(settings.database, "finapilot-dramatiq")
+    pool = psycopg2.pool.ThreadedConnectionPool(0, max_connections, **kwargs)
+    pool.minconn = max_connections  # dramatiq-pg's pool sanitizer walks this many
+    return pool
+
+
+def worker_process_id(settings: Settings) -> str:
+    """WORKER_ID must be unique per process: dramatiq forks several processes per service."""
+    pid = str(os.getpid())
+    return settings.worker_id if pid in settings.worker_id else f"{settings.worker_id}-{pid}"
+
+
+def build_broker(
+    settings: Settings, *, threads: int, with_prometheus: bool = True
+) -> tuple[HardenedPostgresBroker, Database, str]:
+    """The broker of one worker process, with the job lifecycle middleware."""
+    from app.middleware.heartbeat import Heartbeat
+    from app.middleware.lifecycle import JobLifecycle
+    from app.middleware.shutdown import GracefulShutdown
+
+    worker_id = worker_process_id(settings)
+    db = Database(settings.database, max_connections=threads + 2, application_name="finapilot-worker")
+    # dramatiq's Retries middleware is left out on purpose: retries go through the jobs table.
+    middleware: list[dramatiq.Middleware] = [TimeLimit()]
+    if with_prometheus:
+        middleware.insert(0, Prometheus())
+    middleware += [
+        JobLifecycle(db, settings, worker_id),
+        Heartbeat(db, settings, worker_id),
+        GracefulShutdown(settings),
+    ]
+    broker = HardenedPostgresBroker(
+        pool=make_dramatiq_pool(settings, pool_size(threads, len(QUEUES))),
+        results=False,
+        middleware=middleware,
+    )
+    return broker, db, worker_id
+
+
+def threads_from_argv(default: int) -> int:
+    """The ``--threads``/``-t`` value dramatiq was started with (its worker processes inherit argv)."""
+    argv = sys.argv
+    for i, arg in enumerate(argv):
+        if arg in ("--threads", "-t") and i + 1 < len(argv):
+            return int(argv[i + 1])
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+    return default
+
+
+def settings_or_exit() -> Settings:
+    """Parse the settings, or log the problem and exit 1."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        logger.error("❌ Invalid configuration: %s", exc)
+        sys.exit(1)
+

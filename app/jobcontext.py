@@ -1,0 +1,182 @@
+"""What an actor sees of its job: parameters, fenced progress and logs, and safe points.
+
+The lifecycle middleware creates a :class:`JobContext` when it takes ownership of a job and
+binds it to the worker thread; actors get it with :func:`current_job`. Actors never write job
+statuses: they call :meth:`JobContext.succeed` and the middleware commits the outcome.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg2.extras
+
+from app.db import Database, jsonb
+from app.errors import InvalidParams, JobCancelled, LeaseLost, WorkerShutdown
+from app.records import ClaimedJob
+from app.settings import Settings
+
+#: Progress writes closer together than this are skipped (milestones always write).
+PROGRESS_MIN_INTERVAL_S = 0.5
+
+Finalizer = Callable[[psycopg2.extras.RealDictCursor], None]
+
+
+@dataclass
+class JobResult:
+    """What an actor hands back on success.
+
+    Attributes:
+        meta: the success log entry's meta (a per-type result summary, never parameters).
+        finalize: domain writes to run inside the final transaction, before the job row.
+    """
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    finalize: Finalizer | None = None
+
+
+class JobContext:
+    """One running job, as seen from its worker thread."""
+
+    def __init__(self, job: ClaimedJob, *, db: Database, settings: Settings, worker_id: str) -> None:
+        self.job = job
+        self.db = db
+        self.settings = settings
+        self.worker_id = worker_id
+        self.result: JobResult | None = None
+        self._cancel = threading.Event()
+        self._lease_lost = threading.Event()
+        self._release = threading.Event()
+        self._last_progress_at = 0.0
+        if job.cancel_requested:
+            self._cancel.set()
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.job.params
+
+    # Flags raised from other threads (heartbeat, shutdown timer).
+    def request_cancel(self) -> None:
+        self._cancel.set()
+
+    def mark_lease_lost(self) -> None:
+        self._lease_lost.set()
+
+    def request_release(self) -> None:
+        self._release.set()
+
+    @property
+    def lease_lost(self) -> bool:
+        return self._lease_lost.is_set()
+
+    def checkpoint(self) -> None:
+        """A safe point: stop here if the job lost its lease, was cancelled or must be released."""
+        if self._lease_lost.is_set():
+            raise LeaseLost(self.job.id)
+        if self._cancel.is_set():
+            raise JobCancelled(self.job.id)
+        if self._release.is_set():
+            raise WorkerShutdown(self.job.id)
+
+    def _fence(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job.id,
+            "worker_id": self.worker_id,
+            "run_token": self.job.run_token,
+            "max_entries": self.settings.log_max_entries,
+        }
+
+    def _after_write(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            self._lease_lost.set()
+        elif rows[0]["cancel_requested"]:
+            self._cancel.set()
+        self.checkpoint()
+
+    def progress(self, percent: float, milestone: str | None = None) -> None:
+        """Report progress (0–100) and pass a safe point; ``milestone`` also appends a log entry.
+
+        Raises:
+            JobCancelled, LeaseLost, WorkerShutdown: the job must stop now.
+        """
+        self.checkpoint()
+        percent = round(min(100.0, max(0.0, float(percent))), 2)
+        now = time.monotonic()
+        if milestone is None and now - self._last_progress_at < PROGRESS_MIN_INTERVAL_S:
+            return
+        self._last_progress_at = now
+        rows = self.db.run("job_progress", {**self._fence(), "progress": percent})
+        self._after_write(rows)
+        if milestone is not None:
+            self.log(milestone, {"status": "running", "progress": percent})
+
+    def log(self, msg: str, meta: dict[str, Any] | None = None, *, level: str = "info") -> None:
+        """Append one entry to ``jobs.logs`` (atomic, fenced, capped; never replaces)."""
+        meta = meta or {}
+        if "params" in meta:
+            raise ValueError("a log entry must not carry a params key (it would shadow the job's)")
+        rows = self.db.run(
+            "job_log_append", {**self._fence(), "level": level, "msg": msg, "meta": jsonb(meta)}
+        )
+        self._after_write(rows)
+
+    def succeed(self, meta: dict[str, Any] | None = None, finalize: Finalizer | None = None) -> None:
+        """Declare success; the middleware commits ``finalize`` and the job in one transaction."""
+        self.result = JobResult(meta=meta or {}, finalize=finalize)
+
+    def require(self, name: str, kind: type | tuple[type, ...] = str) -> Any:
+        """A required parameter of the given type, or a clear :class:`InvalidParams`."""
+        value = self.params.get(name)
+        if value is None or not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise InvalidParams(f"parameter {name!r} is missing or has the wrong type")
+        return value
+
+
+class ActiveJobs:
+    """The jobs this process is running, shared with the heartbeat and shutdown threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, JobContext] = {}
+
+    def add(self, ctx: JobContext) -> None:
+        with self._lock:
+            self._jobs[ctx.job.id] = ctx
+
+    def remove(self, ctx: JobContext) -> None:
+        with self._lock:
+            if self._jobs.get(ctx.job.id) is ctx:
+                del self._jobs[ctx.job.id]
+
+    def snapshot(self) -> list[JobContext]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+
+ACTIVE = ActiveJobs()
+_local = threading.local()
+
+
+def bind(ctx: JobContext | None) -> None:
+    """Bind (or unbind with None) the job of the current worker thread."""
+    _local.ctx = ctx
+
+
+def current_job() -> JobContext:
+    """The job the current worker thread runs; only valid inside an actor."""
+    ctx = getattr(_local, "ctx", None)
+    if ctx is None:
+        raise RuntimeError("no job is bound to this thread (called outside an actor?)")
+    return ctx
+
+
+def peek() -> JobContext | None:
+    return getattr(_local, "ctx", None)

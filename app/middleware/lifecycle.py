@@ -1,0 +1,222 @@
+"""The job lifecycle and result hook (contract §4.3–§4.6).
+
+Before the actor runs: a fenced start takes the job from the bridge's dispatch marker, or the
+message is skipped (the job was cancelled, reaped or re-dispatched meanwhile). After it runs:
+exactly one fenced outcome — completed, retrying, dead_letter, cancelled, or released on
+shutdown — committed with the domain rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+import psycopg2
+from dramatiq.middleware import SkipMessage
+
+from app.db import Database, execute, jsonb
+from app.domain import Transition, apply_transition
+from app.errors import JobCancelled, LeaseLost, WorkerShutdown
+from app.jobcontext import ACTIVE, JobContext, bind, peek
+from app.records import DISPATCH_PREFIX, ClaimedJob
+from app.retry import backoff_s, classify
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Deadlocks and serialization failures of the final transaction are retried this many times.
+FINAL_TX_TRIES = 3
+_RETRY_TX_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class JobLifecycle(dramatiq.Middleware):
+    """Owns the ``jobs`` row of every message a worker thread processes."""
+
+    def __init__(self, db: Database, settings: Settings, worker_id: str) -> None:
+        self.db = db
+        self.settings = settings
+        self.worker_id = worker_id
+
+    # -- start ---------------------------------------------------------------------------
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        job_id = str(message.args[0]) if message.args else ""
+        rows = self.db.run(
+            "job_start",
+            {
+                "job_id": job_id,
+                "worker_id": self.worker_id,
+                "dispatch_marker": DISPATCH_PREFIX + message.message_id,
+                "lease_s": self.settings.lease_s,
+                "max_entries": self.settings.log_max_entries,
+            },
+        )
+        if not rows:
+            current = self.db.run("job_status", {"job_id": job_id})
+            state = current[0]["status"] if current else "missing"
+            logger.info("job_skipped job_id=%s status=%s reason=not-dispatched-to-this-message",
+                        job_id, state)
+            raise SkipMessage(f"job {job_id} is no longer dispatched to this message")
+        job = ClaimedJob.from_row(rows[0])
+        ctx = JobContext(job, db=self.db, settings=self.settings, worker_id=self.worker_id)
+        ACTIVE.add(ctx)
+        bind(ctx)
+        logger.info("job_started job_id=%s job_type=%s attempt=%d", job.id, job.job_type, job.attempt)
+
+    # -- outcome -------------------------------------------------------------------------
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        ctx = peek()
+        if ctx is None:
+            return
+        try:
+            self._finish(ctx, exception)
+        except Exception:
+            # The row keeps its lease; the reaper will recover it when the lease expires.
+            logger.exception("job_outcome_write_failed job_id=%s", ctx.job.id)
+        finally:
+            ACTIVE.remove(ctx)
+            bind(None)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        ctx = peek()
+        if ctx is not None:
+            ACTIVE.remove(ctx)
+            bind(None)
+
+    def _finish(self, ctx: JobContext, exception: BaseException | None) -> None:
+        job = ctx.job
+        if exception is None and ctx.result is None:
+            exception = RuntimeError("the actor returned without declaring success")
+        if exception is None:
+            try:
+                self._complete(ctx)
+                return
+            except (JobCancelled, LeaseLost):
+                raise
+            except Exception as exc:  # the finalizer failed: an ordinary failure
+                exception = exc
+        if isinstance(exception, JobCancelled):
+            self._cancel(ctx)
+        elif isinstance(exception, LeaseLost):
+            logger.warning("job_lease_lost job_id=%s job_type=%s", job.id, job.job_type)
+            self._after_lost_lease(ctx)
+        elif isinstance(exception, WorkerShutdown):
+            self._release(ctx)
+        else:
+            self._fail(ctx, exception)
+
+    def _fence(self, ctx: JobContext) -> dict[str, Any]:
+        return {
+            "job_id": ctx.job.id,
+            "worker_id": self.worker_id,
+            "run_token": ctx.job.run_token,
+            "max_entries": self.settings.log_max_entries,
+        }
+
+    def _complete(self, ctx: JobContext) -> None:
+        assert ctx.result is not None
+        for attempt in range(1, FINAL_TX_TRIES + 1):
+            try:
+                with self.db.transaction() as cur:
+                    rows = execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})
+                    row = rows[0] if rows else None
+                    if not self._owned(ctx, row):
+                        ctx.mark_lease_lost()
+                        raise LeaseLost(ctx.job.id)
+                    assert row is not None
+                    if row["cancel_requested"]:
+                        self._write_cancel(cur, ctx)
+                        logger.info("job_cancelled job_id=%s at=final-transaction", ctx.job.id)
+                        return
+                    if ctx.result.finalize is not None:
+                        ctx.result.finalize(cur)
+                    execute(cur, "job_complete", {**self._fence(ctx), "meta": jsonb(ctx.result.meta)})
+                logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+                return
+            except psycopg2.Error as exc:
+                if exc.pgcode in _RETRY_TX_SQLSTATES and attempt < FINAL_TX_TRIES:
+                    continue
+                raise
+            except LeaseLost:
+                logger.warning("job_lease_lost job_id=%s at=final-transaction", ctx.job.id)
+                self._after_lost_lease(ctx)
+                return
+
+    def _owned(self, ctx: JobContext, row: dict[str, Any] | None) -> bool:
+        return bool(
+            row
+            and row["status"] == "running"
+            and row["worker_id"] == self.worker_id
+            and row["run_started_at"] == ctx.job.run_token
+        )
+
+    def _write_cancel(self, cur: Any, ctx: JobContext) -> bool:
+        if not execute(cur, "job_cancel_running", self._fence(ctx)):
+            return False
+        self._domain(cur, ctx, Transition.FAIL, "Cancelled: cancelled by user")
+        return True
+
+    def _cancel(self, ctx: JobContext) -> None:
+        with self.db.transaction() as cur:
+            done = self._write_cancel(cur, ctx)
+        if done:
+            logger.info("job_cancelled job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+        else:
+            self._after_lost_lease(ctx)
+
+    def _release(self, ctx: JobContext) -> None:
+        with self.db.transaction() as cur:
+            done = execute(cur, "job_release_shutdown", self._fence(ctx))
+            if done:
+                self._domain(cur, ctx, Transition.RESET, None)
+        logger.warning("job_released job_id=%s reason=shutdown-timeout released=%s",
+                       ctx.job.id, bool(done))
+
+    def _fail(self, ctx: JobContext, exc: BaseException) -> None:
+        failure = classify(exc)
+        delay = backoff_s(ctx.job.attempt, self.settings.base_backoff_s, self.settings.max_backoff_s)
+        with self.db.transaction() as cur:
+            rows = execute(
+                cur,
+                "job_fail",
+                {
+                    **self._fence(ctx),
+                    "retryable": failure.retryable,
+                    "last_error": failure.last_error,
+                    "error_type": failure.error_type,
+                    "delay_s": delay,
+                },
+            )
+            if rows:
+                status = rows[0]["status"]
+                transition = Transition.RESET if status == "retrying" else Transition.FAIL
+                self._domain(cur, ctx, transition, failure.last_error)
+        if not rows:
+            logger.warning("job_lease_lost job_id=%s at=failure-write", ctx.job.id)
+            self._after_lost_lease(ctx)
+            return
+        logger.warning(
+            "job_failed job_id=%s job_type=%s status=%s error_type=%s",
+            ctx.job.id, ctx.job.job_type, rows[0]["status"], failure.error_type,
+        )
+
+    def _after_lost_lease(self, ctx: JobContext) -> None:
+        """A fence failed. If the backend ended the job meanwhile, fail the domain row (§4.3)."""
+        with self.db.transaction() as cur:
+            rows = execute(cur, "job_status", {"job_id": ctx.job.id})
+            if rows and rows[0]["status"] in ("cancelled", "failed"):
+                self._domain(cur, ctx, Transition.FAIL, f"Cancelled: job {rows[0]['status']}")
+
+    def _domain(self, cur: Any, ctx: JobContext, transition: Transition, error: str | None) -> None:
+        job = ctx.job
+        apply_transition(
+            cur, transition, job_type=job.job_type, job_id=job.id, org_id=job.org_id,
+            domain_ref=job.domain_ref, last_error=error,
+        )

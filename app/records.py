@@ -1,0 +1,74 @@
+"""Records read from the database: frozen dataclasses with ``from_row()``, statuses as Enums."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class JobStatus(str, Enum):
+    """``jobs.status`` values (contract §4.1)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    COMPLETED = "completed"
+    DEAD_LETTER = "dead_letter"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    DONE = "done"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset(
+    {JobStatus.COMPLETED, JobStatus.DEAD_LETTER, JobStatus.CANCELLED, JobStatus.FAILED,
+     JobStatus.DONE}
+)
+
+DISPATCH_PREFIX = "dispatch:"
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job a worker has taken ownership of (the row returned by ``job_start``)."""
+
+    id: str
+    job_type: str
+    org_id: str | None
+    object_id: str | None
+    attempts: int
+    max_attempts: int
+    priority: int
+    queue: str | None
+    run_token: dt.datetime
+    cancel_requested: bool
+    domain_ref: str | None
+    params: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ClaimedJob:
+        params = row["params"] if isinstance(row["params"], dict) else {}
+        return cls(
+            id=row["id"],
+            job_type=row["job_type"],
+            org_id=row["org_id"],
+            object_id=row["object_id"],
+            attempts=row["attempts"],
+            max_attempts=row["max_attempts"],
+            priority=row["priority"],
+            queue=row["queue"],
+            run_token=row["run_started_at"],
+            cancel_requested=row["cancel_requested"],
+            domain_ref=row["domain_ref"],
+            params=params,
+        )
+
+    @property
+    def attempt(self) -> int:
+        """1-based number of this attempt."""
+        return self.attempts + 1

@@ -1,0 +1,218 @@
+"""Configuration: one typed object parsed once from the environment (contract §7).
+
+Modules receive a :class:`Settings`; they never read ``os.environ`` themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+#: Job types this worker may claim (contract §1.1); ``noop`` only when listed explicitly.
+REAL_JOB_TYPES: tuple[str, ...] = (
+    "model_run",
+    "monte_carlo",
+    "export_pdf",
+    "export_pptx",
+    "export_csv",
+    "csv_import",
+)
+TEST_JOB_TYPES: tuple[str, ...] = ("noop",)
+DEFAULT_FOLLOWUP_JOBS: tuple[str, ...] = ("auto_model_trigger", "alert_check")
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a valid configuration."""
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    if name not in env:
+        return default
+    return tuple(item.strip() for item in env[name].split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class DatabaseUrl:
+    """A libpq URL with Prisma's ``?schema=`` removed and kept as ``search_path``."""
+
+    dsn: str
+    schema: str | None
+
+    @classmethod
+    def parse(cls, raw: str) -> DatabaseUrl:
+        """Accept ``postgres://`` and ``postgresql://``; move ``schema`` out of the query."""
+        raw = raw.strip()
+        if raw.startswith("postgres://"):
+            raw = "postgresql://" + raw[len("postgres://") :]
+        if not raw.startswith("postgresql://"):
+            raise SettingsError("DATABASE_URL must start with postgresql:// or postgres://")
+        parts = urlsplit(raw)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        schema = next((v for k, v in query if k == "schema"), None) or None
+        kept = [(k, v) for k, v in query if k != "schema"]
+        dsn = urlunsplit(parts._replace(query=urlencode(kept)))
+        return cls(dsn=dsn, schema=schema)
+
+    def redacted(self) -> str:
+        """The URL without its password, for logs."""
+        parts = urlsplit(self.dsn)
+        if parts.password is None:
+            return self.dsn
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({self.redacted()!r}, schema={self.schema!r})"
+
+
+def default_worker_id() -> str:
+    """``worker-<hostname>-<pid>-<epoch>`` (contract §7)."""
+    return f"worker-{socket.gethostname()}-{os.getpid()}-{int(time.time())}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the bridge and the workers, validated at start."""
+
+    database: DatabaseUrl
+    job_types: tuple[str, ...] = REAL_JOB_TYPES
+    followup_jobs: tuple[str, ...] = DEFAULT_FOLLOWUP_JOBS
+    worker_concurrency: int = 4
+    worker_id: str = field(default_factory=default_worker_id)
+    poll_interval_s: float = 0.5
+    lease_s: float = 45.0
+    heartbeat_s: float = 10.0
+    reaper_interval_s: float = 10.0
+    base_backoff_s: float = 30.0
+    max_backoff_s: float = 3600.0
+    graceful_shutdown_s: float = 180.0
+    log_max_entries: int = 200
+    max_crashes: int = 3
+    window_per_thread: float = 2.0
+    window_max: int = 500
+    worker_presence_s: float = 15.0
+    purge_interval_s: float = 30.0
+    purge_age_s: float = 60.0
+    bridge_metrics_port: int = 9300
+    montecarlo_chunk_ram_bytes: int = 1_500_000_000
+    compute_cost_per_hour: float = 0.10
+    s3_bucket: str | None = None
+    aws_region: str = "us-east-1"
+    s3_endpoint_url: str | None = None
+    log_level: str = "INFO"
+    log_format: str = "text"
+    db_debug: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Parse and validate the environment; raise :class:`SettingsError` with a clear message."""
+        env = os.environ if env is None else env
+        raw_url = env.get("DATABASE_URL", "").strip()
+        if not raw_url:
+            raise SettingsError("DATABASE_URL is required (postgresql://user:pass@host/db)")
+        job_types = _list(env, "WORKER_JOB_TYPES", REAL_JOB_TYPES)
+        unknown = [t for t in job_types if t not in REAL_JOB_TYPES + TEST_JOB_TYPES]
+        if unknown:
+            raise SettingsError(
+                f"WORKER_JOB_TYPES has unknown job types {unknown}; allowed: "
+                f"{', '.join(REAL_JOB_TYPES + TEST_JOB_TYPES)}"
+            )
+        if not job_types:
+            raise SettingsError("WORKER_JOB_TYPES must name at least one job type")
+        settings = cls(
+            database=DatabaseUrl.parse(raw_url),
+            job_types=job_types,
+            followup_jobs=_list(env, "WORKER_FOLLOWUP_JOBS", DEFAULT_FOLLOWUP_JOBS),
+            worker_concurrency=_int(env, "WORKER_CONCURRENCY", 4, minimum=1),
+            worker_id=env.get("WORKER_ID", "").strip() or default_worker_id(),
+            poll_interval_s=_float(env, "WORKER_POLL_INTERVAL_SECONDS", 0.5, minimum=0.01),
+            lease_s=_float(env, "JOB_VISIBILITY_TIMEOUT_SECONDS", 45.0, minimum=1.0),
+            heartbeat_s=_float(env, "WORKER_HEARTBEAT_SECONDS", 10.0, minimum=0.1),
+            reaper_interval_s=_float(env, "WORKER_REAPER_INTERVAL_SECONDS", 10.0, minimum=0.1),
+            base_backoff_s=_float(env, "JOB_BASE_BACKOFF_SECONDS", 30.0),
+            max_backoff_s=_float(env, "JOB_MAX_BACKOFF_SECONDS", 3600.0),
+            graceful_shutdown_s=_float(env, "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT", 180.0),
+            log_max_entries=_int(env, "WORKER_LOG_MAX_ENTRIES", 200, minimum=10),
+            max_crashes=_int(env, "WORKER_MAX_CRASHES", 3, minimum=1),
+            window_per_thread=_float(env, "BRIDGE_WINDOW_PER_THREAD", 2.0, minimum=0.1),
+            window_max=_int(env, "BRIDGE_WINDOW_MAX", 500, minimum=1),
+            worker_presence_s=_float(env, "WORKER_PRESENCE_SECONDS", 15.0, minimum=1.0),
+            purge_interval_s=_float(env, "BRIDGE_PURGE_INTERVAL_SECONDS", 30.0, minimum=1.0),
+            purge_age_s=_float(env, "BRIDGE_PURGE_AGE_SECONDS", 60.0),
+            bridge_metrics_port=_int(env, "BRIDGE_METRICS_PORT", 9300),
+            montecarlo_chunk_ram_bytes=_int(
+                env, "MONTECARLO_CHUNK_RAM_BYTES", 1_500_000_000, minimum=1_000_000
+            ),
+            compute_cost_per_hour=_float(env, "COMPUTE_COST_PER_HOUR", 0.10),
+            s3_bucket=env.get("S3_BUCKET_NAME", "").strip() or None,
+            aws_region=env.get("AWS_REGION", "").strip() or "us-east-1",
+            s3_endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
+            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            log_format=(env.get("LOG_FORMAT", "").strip() or "text").lower(),
+            db_debug=_bool(env, "DB_DEBUG", False),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Cross-field rules."""
+        if self.heartbeat_s >= self.lease_s / 3:
+            raise SettingsError(
+                f"WORKER_HEARTBEAT_SECONDS ({self.heartbeat_s}) must be below "
+                f"JOB_VISIBILITY_TIMEOUT_SECONDS / 3 ({self.lease_s / 3:.2f})"
+            )
+        if self.max_backoff_s < self.base_backoff_s:
+            raise SettingsError("JOB_MAX_BACKOFF_SECONDS must be >= JOB_BASE_BACKOFF_SECONDS")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"LOG_FORMAT must be text or json, got {self.log_format!r}")
+
+    def replace(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests and the demo)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        body = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+        return f"Settings({body})"

@@ -1,0 +1,45 @@
+"""SQL lives in ``.sql`` files, in blocks named ``-- name: <entity>_<verb>``, loaded once by name."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).parent
+_NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+
+
+def parse_blocks(text: str) -> dict[str, str]:
+    """Split a file into ``{name: statement}``; text before the first name is ignored."""
+    parts = _NAME.split(text)
+    blocks: dict[str, str] = {}
+    for name, body in zip(parts[1::2], parts[2::2], strict=True):
+        if name in blocks:
+            raise ValueError(f"duplicate SQL block name {name!r}")
+        blocks[name] = body.strip()
+    return blocks
+
+
+@cache
+def _all_blocks() -> dict[str, str]:
+    blocks: dict[str, str] = {}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        for name, body in parse_blocks(path.read_text()).items():
+            if name in blocks:
+                raise ValueError(f"SQL block {name!r} is defined twice ({path.name})")
+            blocks[name] = body
+    return blocks
+
+
+def query(name: str) -> str:
+    """The statement named ``name`` from any ``.sql`` file of this folder."""
+    try:
+        return _all_blocks()[name]
+    except KeyError:
+        raise KeyError(f"no SQL block named {name!r}") from None
+
+
+def script(filename: str) -> str:
+    """A whole ``.sql`` file, for DDL applied as one script."""
+    return (SQL_DIR / filename).read_text()

@@ -1,0 +1,178 @@
+-- The bridge's statements: dispatch (claim + hand-off), window, reaper, purge, metrics.
+
+-- name: bridge_window_lock
+-- Bridges take turns computing the window, so two bridges never overfill it.
+SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked;
+
+-- name: bridge_window
+-- Per dramatiq queue: threads of live worker processes, and messages not yet finished.
+SELECT q.queue,
+       coalesce((SELECT sum(w.threads) FROM dramatiq.finapilot_workers w
+                  WHERE w.seen_at > now() - make_interval(secs => %(presence_s)s)
+                    AND (w.queues IS NULL OR q.queue = ANY(w.queues))), 0)::int AS threads,
+       (SELECT count(*) FROM dramatiq.queue m
+         WHERE m.queue_name = q.queue AND m.state IN ('queued', 'consumed'))::int AS outstanding
+  FROM unnest(%(queues)s::text[]) AS q(queue);
+
+-- name: bridge_dispatch
+-- Claim due rows (one statement, all queues, priority then age, SKIP LOCKED, at most the free
+-- slots of each queue), mark them with a dispatch marker, write one dramatiq-pg message per row
+-- and announce it on the channel dramatiq-pg consumers LISTEN to. All in the caller's transaction.
+WITH routes AS (
+  SELECT * FROM jsonb_to_recordset(%(routes)s::jsonb) AS r(job_type text, queue text, actor text)
+), slots AS (
+  SELECT s.queue, s.n, array_agg(r.job_type) AS types
+    FROM jsonb_to_recordset(%(slots)s::jsonb) AS s(queue text, n integer)
+    JOIN routes r ON r.queue = s.queue
+   WHERE s.n > 0
+   GROUP BY s.queue, s.n
+), picked AS (
+  SELECT c.id, gen_random_uuid() AS message_id
+    FROM slots s
+    CROSS JOIN LATERAL (
+      SELECT j.id FROM jobs j
+       WHERE j.status IN ('queued', 'retrying') AND j.job_type = ANY(s.types)
+         AND (j.next_run_at IS NULL OR j.next_run_at <= now()) AND j.cancel_requested = false
+       ORDER BY j.priority DESC, j.created_at ASC
+       LIMIT s.n
+       FOR UPDATE SKIP LOCKED) c
+), claimed AS (
+  UPDATE jobs j
+     SET status = 'running', worker_id = 'dispatch:' || p.message_id::text,
+         run_started_at = now(), visibility_expires_at = now() + make_interval(secs => %(lease_s)s),
+         updated_at = now()
+    FROM picked p
+   WHERE j.id = p.id
+  RETURNING j.id, j.job_type, j.priority, j.created_at, p.message_id
+), messages AS (
+  INSERT INTO dramatiq.queue (queue_name, message_id, "state", message)
+  SELECT r.queue, c.message_id, 'queued',
+         jsonb_build_object(
+           'queue_name', r.queue, 'actor_name', r.actor, 'args', jsonb_build_array(c.id::text),
+           'kwargs', '{}'::jsonb, 'options', '{}'::jsonb, 'message_id', c.message_id::text,
+           'message_timestamp', (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+    FROM claimed c JOIN routes r ON r.job_type = c.job_type
+  RETURNING queue_name, message_id, message
+)
+SELECT c.id::text AS job_id, c.job_type, m.queue_name,
+       pg_notify('dramatiq.' || m.queue_name || '.enqueue', m.message::text)
+  FROM messages m JOIN claimed c ON c.message_id = m.message_id
+ ORDER BY c.priority DESC, c.created_at ASC;
+
+-- name: reaper_expired_leases
+-- Started jobs whose worker stopped heartbeating: an attempt is counted (§4.5); a job that
+-- keeps stopping its worker is quarantined after max_crashes lease expiries.
+WITH expired AS (
+  SELECT j.id, j.worker_id AS old_worker,
+         (SELECT count(*) FROM jsonb_array_elements(
+                   CASE WHEN jsonb_typeof(j.logs) = 'array' THEN j.logs ELSE '[]'::jsonb END) e
+           WHERE e.value ->> 'msg' LIKE 'Lease expired;%%') + 1 AS crashes
+    FROM jobs j
+   WHERE j.status = 'running' AND j.job_type = ANY(%(types)s)
+     AND j.worker_id NOT LIKE 'dispatch:%%'
+     AND (j.visibility_expires_at < now()
+          OR (j.visibility_expires_at IS NULL
+              AND j.run_started_at < now() - make_interval(secs => %(lease_s)s)))
+   LIMIT %(limit)s
+   FOR UPDATE OF j SKIP LOCKED
+), decided AS (
+  SELECT e.*, e.crashes >= %(max_crashes)s AS quarantine FROM expired e
+)
+UPDATE jobs j
+   SET status = CASE WHEN NOT d.quarantine AND j.attempts + 1 < j.max_attempts
+                     THEN 'retrying' ELSE 'dead_letter' END,
+       attempts = j.attempts + 1,
+       last_error = left(CASE WHEN d.quarantine
+         THEN 'Quarantined: the job stopped its worker ' || d.crashes
+              || ' times (last: ' || coalesce(d.old_worker, '?') || '); not retried'
+         ELSE 'LeaseExpired: worker ' || coalesce(d.old_worker, '?') || ' stopped heartbeating'
+         END, 500),
+       next_run_at = CASE WHEN NOT d.quarantine AND j.attempts + 1 < j.max_attempts
+                          THEN now() + make_interval(secs => least(%(max_backoff_s)s,
+                               %(base_backoff_s)s * power(2, j.attempts) + random() * %(base_backoff_s)s))
+                          ELSE j.next_run_at END,
+       finished_at = CASE WHEN NOT d.quarantine AND j.attempts + 1 < j.max_attempts
+                          THEN NULL ELSE now() END,
+       worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL, updated_at = now(),
+       logs = dramatiq.finapilot_log_append(
+                j.logs,
+                dramatiq.finapilot_log_entry('warn',
+                  'Lease expired; worker ' || coalesce(d.old_worker, '?') || ' stopped heartbeating',
+                  jsonb_build_object('attempt', j.attempts + 1)),
+                %(max_entries)s)
+  FROM decided d
+ WHERE j.id = d.id
+RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.queue, j.status, j.last_error,
+          dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
+          pg_notify('finapilot_job_events', j.id::text);
+
+-- name: reaper_undelivered
+-- Dispatched jobs whose message was taken but never started (the consumer died before the
+-- start), past the lease: back to retrying now, attempts unchanged. A message still waiting
+-- in the queue is left alone: a worker will take it.
+WITH stale AS (
+  SELECT j.id, j.worker_id AS marker FROM jobs j
+   WHERE j.status = 'running' AND j.job_type = ANY(%(types)s) AND j.worker_id LIKE 'dispatch:%%'
+     AND j.visibility_expires_at < now()
+     AND NOT EXISTS (SELECT 1 FROM dramatiq.queue m
+                      WHERE m.message_id::text = substr(j.worker_id, 10) AND m.state = 'queued')
+   LIMIT %(limit)s
+   FOR UPDATE OF j SKIP LOCKED
+)
+UPDATE jobs j
+   SET status = 'retrying', next_run_at = now(), worker_id = NULL, run_started_at = NULL,
+       visibility_expires_at = NULL, updated_at = now()
+  FROM stale s
+ WHERE j.id = s.id
+RETURNING j.id::text AS job_id, j.job_type, j.queue, s.marker;
+
+-- name: reaper_reject_messages
+-- Stale messages of reaped jobs can never start them (the fence moved on); mark them finished.
+UPDATE dramatiq.queue SET "state" = 'rejected', mtime = now()
+ WHERE "state" IN ('queued', 'consumed') AND message -> 'args' ->> 0 = ANY(%(job_ids)s::text[]);
+
+-- name: reaper_cancel_waiting
+-- Jobs cancelled while waiting can never be claimed, yet count as active: end them.
+WITH waiting AS (
+  SELECT id FROM jobs
+   WHERE status IN ('queued', 'retrying') AND cancel_requested AND job_type = ANY(%(types)s)
+   LIMIT %(limit)s
+   FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs j
+   SET status = 'cancelled', finished_at = now(), updated_at = now(),
+       logs = dramatiq.finapilot_log_append(
+                j.logs, dramatiq.finapilot_log_entry('info', 'Job cancelled by user', '{}'::jsonb),
+                %(max_entries)s)
+  FROM waiting w
+ WHERE j.id = w.id
+RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.queue, j.status,
+          'Cancelled: cancelled while waiting' AS last_error,
+          dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
+          pg_notify('finapilot_job_events', j.id::text);
+
+-- name: bridge_purge_finished
+DELETE FROM dramatiq.queue
+ WHERE "state" IN ('done', 'rejected') AND mtime < now() - make_interval(secs => %(age_s)s);
+
+-- name: bridge_count_finished
+SELECT count(*) AS n FROM dramatiq.queue
+ WHERE "state" IN ('done', 'rejected') AND mtime < now() - make_interval(secs => %(age_s)s);
+
+-- name: stats_jobs_by_status
+SELECT job_type, coalesce(queue, '') AS queue, status, count(*)::bigint AS n
+  FROM jobs WHERE job_type = ANY(%(types)s)
+ GROUP BY 1, 2, 3;
+
+-- name: stats_oldest_due
+SELECT coalesce(extract(epoch FROM now() - min(coalesce(next_run_at, created_at))), 0)::float8
+       AS age_s
+  FROM jobs
+ WHERE status IN ('queued', 'retrying') AND job_type = ANY(%(types)s) AND cancel_requested = false
+   AND (next_run_at IS NULL OR next_run_at <= now());
+
+-- name: stats_dramatiq_queue
+SELECT queue_name, "state"::text AS state, count(*)::bigint AS n FROM dramatiq.queue GROUP BY 1, 2;
+
+-- name: stats_advisory_locks
+SELECT count(*)::bigint AS n FROM pg_locks WHERE locktype = 'advisory';

@@ -1,0 +1,125 @@
+-- The worker's own objects, all in the "dramatiq" schema, created idempotently.
+-- dramatiq-pg's table and enum match its schema.sql (0.12); its own `init` is not idempotent.
+-- Applied in one transaction under an advisory lock, so processes starting together do not race.
+
+CREATE SCHEMA IF NOT EXISTS dramatiq;
+
+DO $$ BEGIN
+  CREATE TYPE dramatiq.state AS ENUM ('queued', 'consumed', 'rejected', 'done');
+EXCEPTION WHEN duplicate_object THEN NULL;
+END $$;
+
+CREATE TABLE IF NOT EXISTS dramatiq.queue (
+  message_id uuid PRIMARY KEY,
+  queue_name text NOT NULL DEFAULT 'default',
+  "state" dramatiq.state,
+  mtime timestamptz DEFAULT (now() AT TIME ZONE 'UTC'),
+  message jsonb,
+  "result" jsonb,
+  result_ttl timestamptz
+);
+CREATE INDEX IF NOT EXISTS queue_state_mtime_idx ON dramatiq.queue ("state", mtime);
+
+-- Live dramatiq worker processes and their thread counts: the bridge derives its window from it.
+CREATE TABLE IF NOT EXISTS dramatiq.finapilot_workers (
+  worker_id  text PRIMARY KEY,
+  hostname   text NOT NULL,
+  pid        integer NOT NULL,
+  queues     text[],            -- NULL = every queue
+  threads    integer NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  seen_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- One log entry in the contract's format (§3.2), timestamp from the database, `Z` form.
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_log_entry(level text, msg text, meta jsonb)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object(
+    'ts', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'level', level,
+    'msg', left(msg, 500),
+    'meta', coalesce(meta, '{}'::jsonb))
+$$;
+
+-- Does this entry carry the job parameters (meta.params or top-level params)?
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_is_param_entry(e jsonb)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_typeof(e -> 'meta') = 'object'
+                  AND jsonb_typeof(e -> 'meta' -> 'params') = 'object', false)
+      OR coalesce(jsonb_typeof(e -> 'params') = 'object', false)
+$$;
+
+-- Append one entry (§3.3): object-form logs are converted in the same statement, and when the
+-- cap would be exceeded the oldest entries that are neither the first nor a parameter entry
+-- are dropped. Parameter entries are never touched.
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_log_append(logs jsonb, entry jsonb, max_entries integer)
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  arr jsonb;
+  excess integer;
+  kept jsonb := '[]'::jsonb;
+  e jsonb;
+  i integer := 0;
+BEGIN
+  IF logs IS NULL THEN
+    arr := '[]'::jsonb;
+  ELSIF jsonb_typeof(logs) = 'array' THEN
+    arr := logs;
+  ELSE
+    arr := jsonb_build_array(dramatiq.finapilot_log_entry('info', 'Legacy log object', logs));
+  END IF;
+  excess := jsonb_array_length(arr) + 1 - max_entries;
+  IF excess > 0 THEN
+    FOR e IN SELECT value FROM jsonb_array_elements(arr) LOOP
+      IF excess > 0 AND i > 0 AND NOT dramatiq.finapilot_is_param_entry(e) THEN
+        excess := excess - 1;
+      ELSE
+        kept := kept || jsonb_build_array(e);
+      END IF;
+      i := i + 1;
+    END LOOP;
+    arr := kept;
+  END IF;
+  RETURN arr || jsonb_build_array(entry);
+END $$;
+
+-- The job parameters (§3.1): newest entry with meta.params, else newest top-level params,
+-- else object-form logs.params, else {}.
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_job_params(logs jsonb)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(
+    (SELECT t.e -> 'meta' -> 'params'
+       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(logs) = 'array' THEN logs
+                                      ELSE '[]'::jsonb END) WITH ORDINALITY AS t(e, i)
+      WHERE jsonb_typeof(t.e -> 'meta') = 'object'
+        AND jsonb_typeof(t.e -> 'meta' -> 'params') = 'object'
+      ORDER BY t.i DESC LIMIT 1),
+    (SELECT t.e -> 'params'
+       FROM jsonb_array_elements(CASE WHEN jsonb_typeof(logs) = 'array' THEN logs
+                                      ELSE '[]'::jsonb END) WITH ORDINALITY AS t(e, i)
+      WHERE jsonb_typeof(t.e -> 'params') = 'object'
+      ORDER BY t.i DESC LIMIT 1),
+    CASE WHEN jsonb_typeof(logs) = 'object' AND jsonb_typeof(logs -> 'params') = 'object'
+         THEN logs -> 'params' END,
+    '{}'::jsonb)
+$$;
+
+-- The id of the domain row a job drives (§1.1, §5): a parameter when the backend sets one,
+-- else object_id. Text, so that a malformed parameter can never abort a transaction.
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_domain_ref(job_type text, object_id uuid, logs jsonb)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE job_type
+    WHEN 'model_run'   THEN coalesce(dramatiq.finapilot_job_params(logs) ->> 'modelRunId', object_id::text)
+    WHEN 'monte_carlo' THEN coalesce(object_id::text, dramatiq.finapilot_job_params(logs) ->> 'monteCarloJobId')
+    WHEN 'csv_import'  THEN dramatiq.finapilot_job_params(logs) ->> 'importBatchId'
+    ELSE coalesce(object_id::text, dramatiq.finapilot_job_params(logs) ->> 'exportId')
+  END
+$$;
+
+-- Wakes the bridge when a job becomes runnable (used only once an operator installs the trigger).
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_jobs_notify()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('finapilot_jobs', '');
+  RETURN NULL;
+END $$;

@@ -1,0 +1,124 @@
+-- Writes a dramatiq worker makes on the `jobs` row it runs (contract §4.3).
+-- Every write is fenced: the row must still be `running`, owned by this worker process, and
+-- started by this very run (run_started_at is the run token), so a zombie changes nothing.
+
+-- name: job_start
+-- Take ownership from the bridge's dispatch marker; returns the job and its parameters.
+UPDATE jobs
+   SET worker_id = %(worker_id)s,
+       run_started_at = clock_timestamp(),
+       visibility_expires_at = now() + make_interval(secs => %(lease_s)s),
+       updated_at = now(),
+       logs = dramatiq.finapilot_log_append(
+                logs,
+                dramatiq.finapilot_log_entry('info', 'Job started',
+                  jsonb_build_object('workerId', %(worker_id)s, 'attempt', attempts + 1)),
+                %(max_entries)s)
+ WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(dispatch_marker)s
+RETURNING id::text, job_type, org_id::text, object_id::text, attempts, max_attempts, priority,
+          queue, run_started_at, cancel_requested,
+          dramatiq.finapilot_job_params(logs) AS params,
+          dramatiq.finapilot_domain_ref(job_type, object_id, logs) AS domain_ref;
+
+-- name: job_status
+SELECT status, worker_id, cancel_requested FROM jobs WHERE id = %(job_id)s;
+
+-- name: job_progress
+UPDATE jobs SET progress = %(progress)s, updated_at = now()
+ WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
+   AND run_started_at = %(run_token)s
+RETURNING cancel_requested;
+
+-- name: job_log_append
+UPDATE jobs
+   SET logs = dramatiq.finapilot_log_append(
+                logs, dramatiq.finapilot_log_entry(%(level)s, %(msg)s, %(meta)s::jsonb),
+                %(max_entries)s),
+       updated_at = now()
+ WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
+   AND run_started_at = %(run_token)s
+RETURNING cancel_requested;
+
+-- name: job_heartbeat
+-- One statement for every job this process runs; an id not returned has lost its lease.
+UPDATE jobs SET visibility_expires_at = now() + make_interval(secs => %(lease_s)s), updated_at = now()
+ WHERE id = ANY(%(job_ids)s::uuid[]) AND worker_id = %(worker_id)s AND status = 'running'
+RETURNING id::text, cancel_requested;
+
+-- name: job_lock_for_finish
+SELECT status, worker_id, run_started_at, cancel_requested FROM jobs
+ WHERE id = %(job_id)s FOR UPDATE;
+
+-- name: job_complete
+UPDATE jobs
+   SET status = 'completed', progress = 100, finished_at = now(), updated_at = now(),
+       visibility_expires_at = NULL,
+       logs = dramatiq.finapilot_log_append(
+                logs,
+                dramatiq.finapilot_log_entry('info', 'Job completed successfully', %(meta)s::jsonb),
+                %(max_entries)s)
+ WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
+   AND run_started_at = %(run_token)s AND cancel_requested = false
+RETURNING id, pg_notify('finapilot_job_events', id::text);
+
+-- name: job_cancel_running
+UPDATE jobs
+   SET status = 'cancelled', finished_at = now(), updated_at = now(), visibility_expires_at = NULL,
+       logs = dramatiq.finapilot_log_append(
+                logs, dramatiq.finapilot_log_entry('info', 'Job cancelled by user', '{}'::jsonb),
+                %(max_entries)s)
+ WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
+   AND run_started_at = %(run_token)s
+RETURNING id, pg_notify('finapilot_job_events', id::text);
+
+-- name: job_fail
+-- retrying with backoff while attempts remain and the error is retryable, else dead_letter.
+-- In SET, column references are the values before the update.
+UPDATE jobs
+   SET status = CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
+                     THEN 'retrying' ELSE 'dead_letter' END,
+       attempts = attempts + 1,
+       last_error = %(last_error)s,
+       next_run_at = CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
+                          THEN now() + make_interval(secs => %(delay_s)s) ELSE next_run_at END,
+       finished_at = CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
+                          THEN NULL ELSE now() END,
+       worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL, updated_at = now(),
+       logs = dramatiq.finapilot_log_append(
+                logs,
+                dramatiq.finapilot_log_entry('error', %(last_error)s,
+                  jsonb_build_object('attempt', attempts + 1, 'errorType', %(error_type)s,
+                                     'retryable', %(retryable)s)
+                  || CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
+                          THEN jsonb_build_object('nextRunAt', to_char(
+                                 (now() + make_interval(secs => %(delay_s)s)) AT TIME ZONE 'UTC',
+                                 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                          ELSE '{}'::jsonb END),
+                %(max_entries)s)
+ WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
+   AND run_started_at = %(run_token)s
+RETURNING status, attempts, next_run_at, pg_notify('finapilot_job_events', id::text);
+
+-- name: job_release_shutdown
+-- Graceful shutdown ran out of time: give the job back now, attempts unchanged (§4.10).
+UPDATE jobs
+   SET status = 'retrying', next_run_at = now(),
+       last_error = 'WorkerShutdown: released during shutdown',
+       worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL, updated_at = now(),
+       logs = dramatiq.finapilot_log_append(
+                logs,
+                dramatiq.finapilot_log_entry('warn', 'WorkerShutdown: released during shutdown',
+                  jsonb_build_object('attempt', attempts + 1)),
+                %(max_entries)s)
+ WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
+   AND run_started_at = %(run_token)s
+RETURNING id, pg_notify('finapilot_job_events', id::text);
+
+-- name: worker_presence_upsert
+INSERT INTO dramatiq.finapilot_workers (worker_id, hostname, pid, queues, threads)
+VALUES (%(worker_id)s, %(hostname)s, %(pid)s, %(queues)s, %(threads)s)
+ON CONFLICT (worker_id) DO UPDATE
+   SET seen_at = now(), queues = EXCLUDED.queues, threads = EXCLUDED.threads;
+
+-- name: worker_presence_delete
+DELETE FROM dramatiq.finapilot_workers WHERE worker_id = %(worker_id)s;

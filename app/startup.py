@@ -1,0 +1,46 @@
+"""Start-up of the bridge and of every worker process: the operator's log lines (contract §7),
+the connection test, the worker's own schema and the backend schema check (exit 1 on a gap)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import psycopg2
+
+from app.db import Database
+from app.schema import check_backend_schema, ensure_worker_schema
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def announce(settings: Settings, *, worker_id: str, concurrency: int) -> None:
+    logger.info("🚀 FinaPilot Python Worker started")
+    logger.info("📊 Polling interval: %s seconds", settings.poll_interval_s)
+    logger.info("⚙️  Worker concurrency: %d", concurrency)
+    logger.info("🆔 Worker ID: %s", worker_id)
+    logger.info("🧾 Claimed job types: %s", ", ".join(settings.job_types))
+    logger.info("🔗 Follow-up job types: %s", ", ".join(settings.followup_jobs) or "(none)")
+
+
+def check_or_exit(db: Database) -> None:
+    """Connect, create our own schema objects, verify the backend's tables; exit 1 on failure."""
+    try:
+        db.run("db_ping")
+    except psycopg2.Error as exc:
+        # libpq's messages name the host and user, never the password.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        logger.error("❌ Failed to connect to database: %s", reason)
+        logger.error("Please check your DATABASE_URL environment variable")
+        sys.exit(1)
+    logger.info("✅ Database connection successful")
+    report = check_backend_schema(db)
+    if report.jobs_missing:
+        logger.error("❌ 'jobs' table does not exist in database!")
+        sys.exit(1)
+    if not report.ok:
+        logger.error("❌ Schema check failed: %s", report.message())
+        sys.exit(1)
+    logger.info("✅ 'jobs' table verified")
+    ensure_worker_schema(db)

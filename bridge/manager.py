@@ -1,0 +1,150 @@
+"""The bridge's database calls, apart from its loop (dispatch, window, reaper, purge, stats)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.db import Database, execute, jsonb
+from app.domain import Transition, apply_transition
+from app.jobtypes import JOB_TYPES, routes
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+#: Bridges take turns at dispatch under this transaction-level advisory lock.
+DISPATCH_LOCK_KEY = 7_240_002
+#: Rows the reaper handles per statement.
+REAP_BATCH = 500
+
+
+@dataclass
+class DispatchResult:
+    dispatched: int = 0
+    window_full: bool = False
+    by_type: Counter[str] = field(default_factory=Counter)
+    window: dict[str, tuple[int, int]] = field(default_factory=dict)  # queue -> (size, in use)
+
+
+@dataclass
+class ReapResult:
+    released: list[dict[str, Any]] = field(default_factory=list)  # lease expired
+    undelivered: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: list[dict[str, Any]] = field(default_factory=list)
+
+
+class BridgeManager:
+    """Every statement the bridge runs, each in its own short transaction."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.routes = routes(settings.job_types)
+        self.queues = sorted({r["queue"] for r in self.routes})
+
+    def window_size(self, threads: int) -> int:
+        """Messages allowed outstanding for a queue served by ``threads`` live worker threads."""
+        return min(self.settings.window_max, math.ceil(threads * self.settings.window_per_thread))
+
+    def dispatch(self) -> DispatchResult:
+        """Claim due rows into free window slots and hand them to dramatiq-pg, atomically."""
+        result = DispatchResult()
+        with self.db.transaction() as cur:
+            if not execute(cur, "bridge_window_lock", {"lock_key": DISPATCH_LOCK_KEY})[0]["locked"]:
+                result.window_full = True  # another bridge is dispatching right now
+                return result
+            slots = []
+            for row in execute(
+                cur,
+                "bridge_window",
+                {"queues": self.queues, "presence_s": self.settings.worker_presence_s},
+            ):
+                size = self.window_size(row["threads"])
+                result.window[row["queue"]] = (size, row["outstanding"])
+                free = size - row["outstanding"]
+                # Coalesce: while work is in flight, wait until a quarter of the window is free.
+                if free > 0 and (row["outstanding"] == 0 or free >= max(1, size // 4)):
+                    slots.append({"queue": row["queue"], "n": free})
+            if not slots:
+                result.window_full = True
+                return result
+            rows = execute(
+                cur,
+                "bridge_dispatch",
+                {"routes": jsonb(self.routes), "slots": jsonb(slots), "lease_s": self.settings.lease_s},
+            )
+        result.dispatched = len(rows)
+        result.by_type.update(r["job_type"] for r in rows)
+        result.window_full = result.dispatched >= sum(s["n"] for s in slots)
+        for row in rows:
+            logger.debug("job_dispatched job_id=%s job_type=%s queue=%s",
+                         row["job_id"], row["job_type"], row["queue_name"])
+        return result
+
+    def reap(self) -> ReapResult:
+        """Recover jobs whose worker died, re-dispatch lost hand-offs, end cancelled waiters."""
+        s = self.settings
+        types = list(s.job_types)
+        result = ReapResult()
+        with self.db.transaction() as cur:
+            result.released = execute(cur, "reaper_expired_leases", {
+                "types": types, "lease_s": s.lease_s, "limit": REAP_BATCH,
+                "max_crashes": s.max_crashes, "max_entries": s.log_max_entries,
+                "base_backoff_s": s.base_backoff_s, "max_backoff_s": s.max_backoff_s,
+            })
+            for row in result.released:
+                transition = Transition.RESET if row["status"] == "retrying" else Transition.FAIL
+                self._domain(cur, row, transition)
+            result.undelivered = execute(cur, "reaper_undelivered", {
+                "types": types, "limit": REAP_BATCH,
+            })
+            result.cancelled = execute(cur, "reaper_cancel_waiting", {
+                "types": types, "limit": REAP_BATCH, "max_entries": s.log_max_entries,
+            })
+            for row in result.cancelled:
+                self._domain(cur, row, Transition.FAIL)
+            stale = [r["job_id"] for r in result.released + result.undelivered]
+            if stale:
+                execute(cur, "reaper_reject_messages", {"job_ids": stale})
+        for row in result.released:
+            logger.warning("job_reaped job_id=%s job_type=%s status=%s reason=lease-expired",
+                           row["job_id"], row["job_type"], row["status"])
+        for row in result.undelivered:
+            logger.warning("job_redispatch job_id=%s job_type=%s reason=message-lost",
+                           row["job_id"], row["job_type"])
+        for row in result.cancelled:
+            logger.info("job_cancelled job_id=%s job_type=%s at=waiting", row["job_id"],
+                        row["job_type"])
+        return result
+
+    @staticmethod
+    def _domain(cur: Any, row: dict[str, Any], transition: Transition) -> None:
+        if row["job_type"] not in JOB_TYPES:
+            return
+        apply_transition(
+            cur, transition, job_type=row["job_type"], job_id=row["job_id"], org_id=row["org_id"],
+            domain_ref=row["domain_ref"], last_error=row["last_error"],
+        )
+
+    def purge(self, *, dry_run: bool = False, age_s: float | None = None) -> int:
+        """Delete finished dramatiq-pg messages older than ``age_s`` (default: the setting)."""
+        params = {"age_s": self.settings.purge_age_s if age_s is None else age_s}
+        if dry_run:
+            return int(self.db.run("bridge_count_finished", params)[0]["n"])
+        with self.db.transaction() as cur:
+            execute(cur, "bridge_purge_finished", params)
+            return int(cur.rowcount)
+
+    def stats(self) -> dict[str, Any]:
+        """Numbers for the metrics: jobs by status, oldest due age, dramatiq-pg rows, locks."""
+        types = {"types": list(self.settings.job_types)}
+        with self.db.transaction() as cur:
+            return {
+                "jobs": execute(cur, "stats_jobs_by_status", types),
+                "oldest_due_s": execute(cur, "stats_oldest_due", types)[0]["age_s"],
+                "messages": execute(cur, "stats_dramatiq_queue"),
+                "advisory_locks": execute(cur, "stats_advisory_locks")[0]["n"],
+            }
