@@ -19,7 +19,7 @@ SPEC = JOB_TYPES["noop"]
 STEP_S = 0.1
 
 
-@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue, max_retries=0,
+@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue,
                 time_limit=SPEC.time_limit_ms)
 def noop(job_id: str) -> None:
     ctx = current_job()

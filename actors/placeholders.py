@@ -19,7 +19,7 @@ def _placeholder(name: str) -> None:
         raise PermanentError(f"job type {name} is not implemented yet")
 
     run.__name__ = name
-    dramatiq.actor(actor_name=spec.actor_name, queue_name=spec.queue, max_retries=0,
+    dramatiq.actor(actor_name=spec.actor_name, queue_name=spec.queue,
                    time_limit=spec.time_limit_ms)(run)
 
 

@@ -158,7 +158,8 @@ def build_broker(
         GracefulShutdown(settings),
     ]
     broker = HardenedPostgresBroker(
-        pool=make_dramatiq_pool(settings, pool_size(threads, len(QUEUES))),
+        # dramatiq consumes every queue and its delay queue (".DQ"): two consumers per queue.
+        pool=make_dramatiq_pool(settings, pool_size(threads, 2 * len(QUEUES))),
         results=False,
         middleware=middleware,
     )

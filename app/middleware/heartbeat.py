@@ -34,7 +34,8 @@ class Heartbeat(dramatiq.Middleware):
         self._presence: dict[str, object] | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        queues = sorted(worker.queues) if worker.queues else None
+        whitelist = worker.consumer_whitelist
+        queues = sorted(q for q in whitelist if not q.endswith(".DQ")) if whitelist else None
         self._presence = {
             "worker_id": self.worker_id,
             "hostname": socket.gethostname(),

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 FIRST_YEAR_MONTHS = 12
+MAX_TEXT_CHARS = 200
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
 # First-year income statement lines: (label, key in statements.incomeStatement.monthly[k]).
 INCOME_STATEMENT_LINES: tuple[tuple[str, str], ...] = (
@@ -87,6 +90,14 @@ class FanSeries:
     p5: list[float]
     p50: list[float]
     p95: list[float]
+
+
+def clean_text(value: Any, limit: int = MAX_TEXT_CHARS) -> str:
+    """Database text as one line of plain text: no control characters, length capped."""
+    text = " ".join(_CONTROL_CHARS.sub(" ", str(value)).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
 def num(value: Any) -> float | None:

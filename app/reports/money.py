@@ -151,9 +151,9 @@ def month_label(month: str) -> str:
 
 
 def short_month_label(month: str) -> str:
-    """``2025-03`` → ``Mar 25`` for chart axes."""
+    """``2025-03`` → ``Mar '25`` for chart axes."""
     try:
         year, mon = month.split("-")
-        return f"{MONTH_NAMES[int(mon) - 1]} {year[-2:]}"
+        return f"{MONTH_NAMES[int(mon) - 1]} '{year[-2:]}"
     except (ValueError, IndexError):
         return month

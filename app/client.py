@@ -1,0 +1,111 @@
+"""The producer API, Celery-style, on the ``jobs`` table.
+
+>>> handle = submit(db, "model_run", {"modelRunId": run_id}, org_id=org, object_id=run_id)
+>>> handle.wait(timeout=60).status
+'completed'
+
+``wait`` sleeps on LISTEN ``finapilot_job_events`` (every outcome write notifies it), with a
+slow re-read as a safety net: it never busy-loops.
+"""
+
+from __future__ import annotations
+
+import select
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg2 import sql as pgsql
+
+from app.db import Database, jsonb
+from app.jobtypes import JOB_TYPES
+from app.records import TERMINAL_STATUSES, JobStatus
+
+EVENTS_CHANNEL = "finapilot_job_events"
+#: Backend defaults (contract §1.1): queue and priority per job type.
+DEFAULT_PRIORITY = {"model_run": 50, "monte_carlo": 30, "export_pdf": 70, "export_pptx": 70,
+                    "export_csv": 70, "csv_import": 50, "noop": 50}
+SAFETY_REREAD_S = 2.0
+
+
+class JobTimeout(TimeoutError):
+    """The job did not reach a terminal status in time."""
+
+
+@dataclass
+class JobHandle:
+    """A submitted job: read its status, wait for its end, cancel it."""
+
+    db: Database
+    id: str
+    status: str = JobStatus.QUEUED.value
+    progress: float = 0.0
+    attempts: int = 0
+    last_error: str | None = None
+
+    def refresh(self) -> JobHandle:
+        rows = self.db.run("client_get", {"job_id": self.id})
+        if not rows:
+            raise LookupError(f"job {self.id} does not exist")
+        row = rows[0]
+        self.status, self.progress = row["status"], row["progress"]
+        self.attempts, self.last_error = row["attempts"], row["last_error"]
+        return self
+
+    @property
+    def done(self) -> bool:
+        return JobStatus(self.status) in TERMINAL_STATUSES
+
+    def wait(self, timeout: float = 60.0) -> JobHandle:
+        """Block until the job is terminal; raise :class:`JobTimeout` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        conn = self.db.connect(autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(pgsql.SQL("LISTEN {}").format(pgsql.Identifier(EVENTS_CHANNEL)))
+            while not self.refresh().done:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise JobTimeout(f"job {self.id} is still {self.status} after {timeout}s")
+                select.select([conn], [], [], min(left, SAFETY_REREAD_S))
+                conn.poll()
+                conn.notifies.clear()
+            return self
+        finally:
+            conn.close()
+
+    def cancel(self) -> str:
+        """Cancel as the backend does; returns the status after the request."""
+        rows = self.db.run("client_cancel", {"job_id": self.id})
+        self.refresh()
+        return rows[0]["status"] if rows else self.status
+
+
+def submit(
+    db: Database,
+    job_type: str,
+    params: dict[str, Any] | None = None,
+    *,
+    org_id: str | None = None,
+    object_id: str | None = None,
+    queue: str | None = None,
+    priority: int | None = None,
+    max_attempts: int = 5,
+    idempotency_key: str | None = None,
+) -> JobHandle:
+    """Insert a job row as the backend does; with an existing ``idempotency_key``, return that job."""
+    if job_type not in JOB_TYPES:
+        raise ValueError(f"unknown job type {job_type!r}")
+    row = db.run("client_submit", {
+        "job_type": job_type,
+        "org_id": org_id,
+        "object_id": object_id,
+        "queue": queue or JOB_TYPES[job_type].queue,
+        "priority": DEFAULT_PRIORITY.get(job_type, 50) if priority is None else priority,
+        "params": jsonb(params or {}),
+        "max_attempts": max_attempts,
+        "idempotency_key": idempotency_key,
+    })
+    if not row:
+        row = db.run("client_by_idempotency_key", {"idempotency_key": idempotency_key})
+    return JobHandle(db, row[0]["id"]).refresh()

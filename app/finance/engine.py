@@ -1,0 +1,336 @@
+"""The one forecast + three-statement engine, vectorised over paths (contract §5.1.4–5.1.5).
+
+A model run is one path; Monte Carlo sends N paths through the same function. Arrays are
+``(paths, H)`` at the interface; inside the roll-up they are ``(H, paths)`` so that each month
+is a contiguous vector. The only Python loop is over the ≤ 36 months; tax and NOL are per path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.errors import ComputeError
+from app.finance.inputs import Resolved
+
+ENGINE_VERSION = "finapilot-finance-1.0.0"
+
+BALANCE_TOLERANCE = 0.01
+RUNWAY_NO_BURN_MONTHS = 999.0
+DAYS_PER_MONTH = 30.0
+
+# Engine inputs a Monte Carlo driver may replace per path and month (§5.2.4).
+OPERATING_INPUTS = (
+    "revenueGrowth",
+    "churnRate",
+    "cogsPercentage",
+    "opexPercentage",
+    "opexVariance",
+    "expenseGrowth",
+)
+ROLLUP_INPUTS = ("arDays", "apDays", "taxRate", "capexPercentage")
+ENGINE_INPUTS = OPERATING_INPUTS + ROLLUP_INPUTS
+
+Draws = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """Ending cash per path and month, plus every statement line when asked for.
+
+    Attributes:
+        cash: ``(paths, H)`` ending cash.
+        lines: line name -> ``(paths, H)``; empty unless ``full=True``.
+    """
+
+    cash: np.ndarray
+    lines: dict[str, np.ndarray]
+
+
+def _monthly(draws: Draws | None, name: str, base: float, forecast: np.ndarray) -> np.ndarray:
+    """An operating input per month: its draws in forecast months, the base value elsewhere."""
+    x = None if draws is None else draws.get(name)
+    if x is None:
+        return np.full((1, forecast.size), base)
+    return np.where(forecast, x, base)
+
+
+def _cumulative(step: np.ndarray) -> np.ndarray:
+    """``∏_{j=1..i} step_j`` along months (month 0 has the empty product 1)."""
+    step = np.array(step, dtype=float, copy=True)
+    step[:, 0] = 1.0
+    return np.cumprod(step, axis=1)
+
+
+def _operating(res: Resolved, draws: Draws | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Computed (rule 4) revenue, cogs and opex, before manual/actual/driver months apply."""
+    forecast = res.forecast_mask
+    growth = _monthly(draws, "revenueGrowth", res.revenue_growth, forecast)
+    churn = _monthly(draws, "churnRate", res.churn_math, forecast)
+    factor = (1.0 + growth) * (1.0 - churn) / (1.0 - res.churn_base_math)
+    revenue = res.opening_revenue * _cumulative(factor)
+    cogs = revenue * _monthly(draws, "cogsPercentage", res.cogs_percentage, forecast)
+    if draws is not None and "opexPercentage" in draws:
+        base_opex = revenue * np.where(forecast, draws["opexPercentage"], 0.0)
+    else:
+        expense_growth = _monthly(draws, "expenseGrowth", res.expense_growth, forecast)
+        base_opex = res.opex_base * _cumulative(1.0 + expense_growth)
+    if draws is not None and "opexVariance" in draws:
+        base_opex = base_opex * (1.0 + np.where(forecast, draws["opexVariance"], 0.0))
+    opex = base_opex + (res.headcount_cost + res.hiring_cost)
+    return revenue, cogs, opex
+
+
+def operating_lines(
+    res: Resolved, draws: Draws | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Revenue, cogs and opex per path and month, each ``(paths or 1, H)``.
+
+    Manual, actual and driver months take their given values; their missing lines are computed
+    without draws (those months are not perturbed).
+    """
+    forecast = res.forecast_mask
+    deterministic = _operating(res, None)
+    stochastic = deterministic if not draws else _operating(res, draws)
+    out = []
+    for det, sto, given, mask in zip(
+        deterministic,
+        stochastic,
+        (res.given_revenue, res.given_cogs, res.given_opex),
+        (res.given_mask_revenue, res.given_mask_cogs, res.given_mask_opex),
+        strict=True,
+    ):
+        fixed = np.where(mask, given, det[0])
+        out.append(np.where(forecast, sto, fixed))
+    return out[0], out[1], out[2]
+
+
+def _rollup_rows(draws: Draws | None, name: str) -> np.ndarray | None:
+    x = None if draws is None else draws.get(name)
+    return None if x is None else np.ascontiguousarray(np.asarray(x, dtype=float).T)
+
+
+def run_engine(
+    res: Resolved, draws: Draws | None = None, *, paths: int = 1, full: bool = False
+) -> EngineResult:
+    """Forecast and roll up ``paths`` paths; check the invariants I1–I6.
+
+    Args:
+        res: resolved inputs.
+        draws: engine input name -> ``(paths, H)`` per-month values (see ``ENGINE_INPUTS``).
+        paths: number of paths (rows of every draw array).
+        full: keep every statement line (a model run) instead of the cash only.
+
+    Raises:
+        ComputeError: a non-finite value or a broken invariant.
+    """
+    horizon = res.horizon
+    for name, x in (draws or {}).items():
+        if name not in ENGINE_INPUTS:
+            raise ValueError(f"unknown engine input {name}")
+        if np.shape(x) != (paths, horizon):
+            raise ValueError(f"draws for {name} must have shape (paths, H)")
+    revenue, cogs, opex = (
+        np.ascontiguousarray(np.broadcast_to(a, (paths, horizon)).T)
+        for a in operating_lines(res, draws)
+    )
+    tax_rows = _rollup_rows(draws, "taxRate")
+    ar_rows = _rollup_rows(draws, "arDays")
+    ap_rows = _rollup_rows(draws, "apDays")
+    capex_rows = _rollup_rows(draws, "capexPercentage")
+
+    ar_open = res.opening_revenue * res.ar_days / DAYS_PER_MONTH
+    ap_open = res.opening_expenses * res.ap_days / DAYS_PER_MONTH
+    common_stock = res.initial_cash + ar_open + res.ppe - ap_open - res.debt
+    monthly_interest = res.interest_rate / 12.0
+
+    cash_prev = np.full(paths, res.initial_cash)
+    ar_prev = np.full(paths, ar_open)
+    ap_prev = np.full(paths, ap_open)
+    gross_ppe = np.full(paths, res.ppe)
+    acc_dep = np.zeros(paths)
+    debt = np.full(paths, res.debt)
+    nol = np.full(paths, res.nol_balance)
+    retained = np.zeros(paths)
+
+    cash = np.empty((horizon, paths))
+    net_cash = np.empty((horizon, paths))
+    gap = np.empty((horizon, paths))
+    kept: dict[str, np.ndarray] = {}
+    if full:
+        kept = {name: np.empty((horizon, paths)) for name in _FULL_LINES}
+
+    for i in range(horizon):
+        rev, cg, ox = revenue[i], cogs[i], opex[i]
+        gross_profit = rev - cg
+        ebitda = gross_profit - ox
+        depreciation = (gross_ppe - acc_dep) * res.depreciation_rate
+        ebit = ebitda - depreciation
+        interest = debt * monthly_interest
+        ebt = ebit - interest
+        profit = ebt > 0
+        nol_used = np.where(profit, np.minimum(nol, ebt), 0.0)
+        nol = np.where(profit, nol - nol_used, nol - ebt)
+        tax_rate = res.tax_rate if tax_rows is None else tax_rows[i]
+        tax = np.where(profit, (ebt - nol_used) * tax_rate, 0.0)
+        net_income = ebt - tax
+        ar_days = res.ar_days if ar_rows is None else ar_rows[i]
+        ap_days = res.ap_days if ap_rows is None else ap_rows[i]
+        ar = rev * ar_days / DAYS_PER_MONTH
+        ap = (cg + ox) * ap_days / DAYS_PER_MONTH
+        ar_change = -(ar - ar_prev)
+        ap_change = ap - ap_prev
+        wc_change = ar_change + ap_change
+        ocf = net_income + depreciation + wc_change
+        capex_rate = res.capex_percentage if capex_rows is None else capex_rows[i]
+        capex = -(rev * capex_rate)
+        repayment = -np.minimum(debt, debt * res.debt_repayment_rate)
+        ncf = ocf + capex + repayment
+        ending = cash_prev + ncf
+
+        gross_ppe = gross_ppe - capex
+        acc_dep = acc_dep + depreciation
+        debt = debt + repayment
+        retained = retained + net_income
+        total_assets = ending + ar + (gross_ppe - acc_dep)
+        total_liabilities = ap + debt
+        total_equity = common_stock + retained
+        gap[i] = total_assets - (total_liabilities + total_equity)
+        cash[i] = ending
+        net_cash[i] = ncf
+        if full:
+            row = {
+                "revenue": rev,
+                "cogs": cg,
+                "opex": ox,
+                "grossProfit": gross_profit,
+                "ebitda": ebitda,
+                "depreciation": depreciation,
+                "ebit": ebit,
+                "interestExpense": interest,
+                "ebt": ebt,
+                "incomeTax": tax,
+                "netIncome": net_income,
+                "accountsReceivable": ar,
+                "accountsPayable": ap,
+                "arChange": ar_change,
+                "apChange": ap_change,
+                "workingCapitalChange": wc_change,
+                "operatingCashFlow": ocf,
+                "capex": capex,
+                "debtRepayment": repayment,
+                "grossPPE": gross_ppe,
+                "accumulatedDepreciation": acc_dep,
+                "debt": debt,
+                "retainedEarnings": retained,
+                "totalAssets": total_assets,
+                "totalLiabilities": total_liabilities,
+                "totalEquity": total_equity,
+                "nolBalance": nol,
+            }
+            for name, value in row.items():
+                kept[name][i] = value
+        cash_prev, ar_prev, ap_prev = ending, ar, ap
+
+    _check(res, cash, net_cash, gap)
+    if not full:
+        return EngineResult(cash=cash.T, lines={})
+    kept["endingCash"] = cash
+    kept["netCashFlow"] = net_cash
+    kept["balanceCheck"] = gap
+    kept["commonStock"] = np.full((horizon, paths), common_stock)
+    _derived(kept)
+    _check_full(res, kept)
+    return EngineResult(cash=cash.T, lines={name: a.T for name, a in kept.items()})
+
+
+_FULL_LINES = (
+    "revenue",
+    "cogs",
+    "opex",
+    "grossProfit",
+    "ebitda",
+    "depreciation",
+    "ebit",
+    "interestExpense",
+    "ebt",
+    "incomeTax",
+    "netIncome",
+    "accountsReceivable",
+    "accountsPayable",
+    "arChange",
+    "apChange",
+    "workingCapitalChange",
+    "operatingCashFlow",
+    "capex",
+    "debtRepayment",
+    "grossPPE",
+    "accumulatedDepreciation",
+    "debt",
+    "retainedEarnings",
+    "totalAssets",
+    "totalLiabilities",
+    "totalEquity",
+    "nolBalance",
+)
+
+
+def _derived(kept: dict[str, np.ndarray]) -> None:
+    """Lines that are pure functions of others: margin, burn, runway."""
+    revenue = kept["revenue"]
+    margin = np.zeros_like(revenue)
+    np.divide(kept["grossProfit"], revenue, out=margin, where=revenue > 0)
+    kept["grossMargin"] = margin
+    burn = np.maximum(0.0, -kept["netCashFlow"])
+    kept["burnRate"] = burn
+    ending = kept["endingCash"]
+    runway = np.full_like(ending, RUNWAY_NO_BURN_MONTHS)
+    np.divide(ending, burn, out=runway, where=burn > 0)
+    runway[ending <= 0] = 0.0
+    kept["runwayMonths"] = runway
+
+
+def _first_bad_month(res: Resolved, bad: np.ndarray) -> str:
+    """The month key of the first month (row of an ``(H, paths)`` mask) with a true entry."""
+    return res.months[int(np.argmax(bad.any(axis=1)))]
+
+
+def _check(res: Resolved, cash: np.ndarray, net_cash: np.ndarray, gap: np.ndarray) -> None:
+    """I6 (finite) on what the roll-up produced, I1 (cash continuity) and I4 (balance)."""
+    for values in (cash, net_cash, gap):
+        finite = np.isfinite(values)
+        if not finite.all():
+            month = _first_bad_month(res, ~finite)
+            raise ComputeError(f"non-finite value in the forecast (first in {month})")
+    previous = np.empty_like(cash)
+    previous[0] = res.initial_cash
+    previous[1:] = cash[:-1]
+    continuity = np.abs(cash - (previous + net_cash)) >= BALANCE_TOLERANCE
+    if continuity.any():
+        month = _first_bad_month(res, continuity)
+        raise ComputeError(f"cash continuity broken in {month}")
+    unbalanced = np.abs(gap) >= BALANCE_TOLERANCE
+    if unbalanced.any():
+        month = _first_bad_month(res, unbalanced)
+        raise ComputeError(f"balance sheet does not balance in {month}")
+
+
+def _check_full(res: Resolved, kept: Mapping[str, np.ndarray]) -> None:
+    """I6 on every line, I2 (net cash = OCF + ICF + FCF) and I5 (retained earnings roll)."""
+    for name, values in kept.items():
+        finite = np.isfinite(values)
+        if not finite.all():
+            month = _first_bad_month(res, ~finite)
+            raise ComputeError(f"non-finite {name} in the forecast (first in {month})")
+    flows = kept["operatingCashFlow"] + kept["capex"] + kept["debtRepayment"]
+    broken = np.abs(kept["netCashFlow"] - flows) >= BALANCE_TOLERANCE
+    if broken.any():
+        raise ComputeError(f"net cash flow differs from its parts in {_first_bad_month(res, broken)}")
+    retained = kept["retainedEarnings"]
+    previous = np.zeros_like(retained)
+    previous[1:] = retained[:-1]
+    broken = np.abs(retained - (previous + kept["netIncome"])) >= BALANCE_TOLERANCE
+    if broken.any():
+        raise ComputeError(f"retained earnings do not roll in {_first_bad_month(res, broken)}")

@@ -1,0 +1,116 @@
+"""End to end through real processes: a row inserted as the backend does → bridge → dramatiq-pg
+→ a real ``dramatiq`` worker → the lifecycle's outcome on the row."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from app.client import submit
+from app.db import Database
+from tests.conftest import wait_for
+
+
+def _statuses(db: Database, ids: list[str]) -> dict[str, str]:
+    with db.transaction() as cur:
+        cur.execute("SELECT id::text, status FROM jobs WHERE id = ANY(%s::uuid[])", (ids,))
+        return {r["id"]: r["status"] for r in cur.fetchall()}
+
+
+def test_noop_jobs_complete_exactly_once_through_bridge_and_worker(db, spawn):
+    handles = [submit(db, "noop", {"i": i}) for i in range(30)]
+    spawn("worker", threads=4)
+    spawn("bridge")
+    for h in handles:
+        assert h.wait(timeout=30).status == "completed"
+    with db.transaction() as cur:
+        cur.execute("SELECT logs, progress::float8 AS p, finished_at, worker_id FROM jobs")
+        rows = cur.fetchall()
+    for row in rows:
+        msgs = [e["msg"] for e in row["logs"]]
+        assert msgs.count("Job completed successfully") == 1
+        assert msgs.count("Job started") == 1
+        assert msgs[:2] == ["Job created", "Job parameters set"]
+        assert row["p"] == 100 and row["finished_at"] is not None
+        assert row["worker_id"].startswith("worker-")
+
+
+def test_retry_with_backoff_then_success(db, spawn):
+    handle = submit(db, "noop", {"failAttempts": 2})
+    spawn("worker", threads=2)
+    spawn("bridge")
+    handle.wait(timeout=30)
+    assert handle.status == "completed"
+    assert handle.attempts == 2
+    with db.transaction() as cur:
+        cur.execute("SELECT logs, last_error FROM jobs WHERE id = %s", (handle.id,))
+        row = cur.fetchone()
+    errors = [e for e in row["logs"] if e["level"] == "error"]
+    assert [e["meta"]["attempt"] for e in errors] == [1, 2]
+    assert all(e["meta"]["retryable"] and "nextRunAt" in e["meta"] for e in errors)
+    assert row["last_error"].startswith("TransientError: noop failing attempt 2")
+
+
+def test_permanent_error_dead_letters_at_once(db, spawn):
+    handle = submit(db, "noop", {"fail": "permanent"})
+    spawn("worker", threads=2)
+    spawn("bridge")
+    handle.wait(timeout=30)
+    assert handle.status == "dead_letter"
+    assert handle.attempts == 1
+    assert handle.last_error == "InvalidParams: noop was asked to fail permanently"
+
+
+def test_exhausted_attempts_end_dead_letter(db, spawn):
+    handle = submit(db, "noop", {"failAttempts": 99}, max_attempts=3)
+    spawn("worker", threads=2)
+    spawn("bridge")
+    handle.wait(timeout=30)
+    assert handle.status == "dead_letter"
+    assert handle.attempts == 3
+
+
+def test_cancel_of_a_running_job_ends_cancelled_not_completed(db, spawn):
+    handle = submit(db, "noop", {"sleepSeconds": 20})
+    spawn("worker", threads=2)
+    spawn("bridge")
+    wait_for(lambda: handle.refresh().status == "running" and handle.progress > 0, timeout=20)
+    assert handle.cancel() == "running"
+    handle.wait(timeout=15)
+    assert handle.status == "cancelled"
+    with db.transaction() as cur:
+        cur.execute("SELECT logs FROM jobs WHERE id = %s", (handle.id,))
+        msgs = [e["msg"] for e in cur.fetchone()["logs"]]
+    assert "Job cancelled by user" in msgs and "Job completed successfully" not in msgs
+
+
+def test_cancel_of_a_queued_job_ends_cancelled_and_never_runs(db, spawn):
+    handle = submit(db, "noop")
+    assert handle.cancel() == "cancelled"
+    spawn("worker", threads=2)
+    spawn("bridge")
+    time.sleep(1.5)
+    handle.refresh()
+    assert handle.status == "cancelled"
+    with db.transaction() as cur:
+        cur.execute("SELECT logs FROM jobs WHERE id = %s", (handle.id,))
+        msgs = [e["msg"] for e in cur.fetchone()["logs"]]
+    assert "Job started" not in msgs
+
+
+def test_reaper_recovers_job_of_sigkilled_worker_and_it_completes_once(db, spawn):
+    handle = submit(db, "noop", {"sleepSeconds": 3})
+    victim = spawn("worker", threads=2)
+    spawn("bridge")
+    wait_for(lambda: handle.refresh().status == "running" and handle.progress > 0, timeout=20)
+    victim.signal(signal.SIGKILL)
+    victim.popen.wait(5)
+    spawn("worker", threads=2)
+    handle.wait(timeout=40)
+    assert handle.status == "completed"
+    assert handle.attempts == 1
+    with db.transaction() as cur:
+        cur.execute("SELECT logs FROM jobs WHERE id = %s", (handle.id,))
+        msgs = [e["msg"] for e in cur.fetchone()["logs"]]
+    assert msgs.count("Job completed successfully") == 1
+    assert sum(m.startswith("Lease expired; worker ") for m in msgs) == 1
