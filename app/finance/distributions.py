@@ -372,8 +372,6 @@ def parse_drivers(drivers: object) -> list[DriverSpec]:
         if target is None:
             continue
         if target in by_target:
-            raise InvalidParams(
-                f"drivers '{by_target[target]}' and '{name}' both map to {target}"
-            )
+            raise InvalidParams(f"drivers '{by_target[target]}' and '{name}' both map to {target}")
         by_target[target] = name
     return [specs[name] for name in sorted(specs)]

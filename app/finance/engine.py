@@ -126,6 +126,12 @@ def run_engine(
     Raises:
         ComputeError: a non-finite value or a broken invariant.
     """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # Overflow/NaN is not silenced: the finiteness checks below turn it into ComputeError.
+        return _run(res, draws, paths, full)
+
+
+def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineResult:
     horizon = res.horizon
     for name, x in (draws or {}).items():
         if name not in ENGINE_INPUTS:
@@ -327,7 +333,9 @@ def _check_full(res: Resolved, kept: Mapping[str, np.ndarray]) -> None:
     flows = kept["operatingCashFlow"] + kept["capex"] + kept["debtRepayment"]
     broken = np.abs(kept["netCashFlow"] - flows) >= BALANCE_TOLERANCE
     if broken.any():
-        raise ComputeError(f"net cash flow differs from its parts in {_first_bad_month(res, broken)}")
+        raise ComputeError(
+            f"net cash flow differs from its parts in {_first_bad_month(res, broken)}"
+        )
     retained = kept["retainedEarnings"]
     previous = np.zeros_like(retained)
     previous[1:] = retained[:-1]

@@ -483,7 +483,9 @@ def resolve_inputs(mi: ModelInputs) -> Resolved:
     months = tuple(month_key(start_idx + i) for i in range(horizon))
 
     before = {m: t for m, t in ledger.items() if month_index(m) < start_idx}
-    window = {m: t for m, t in before.items() if month_index(m) >= start_idx - BASELINE_WINDOW_MONTHS}
+    window = {
+        m: t for m, t in before.items() if month_index(m) >= start_idx - BASELINE_WINDOW_MONTHS
+    }
     if not window:
         window = before
     baseline_months = sorted(window, key=month_index)
@@ -772,7 +774,9 @@ def _month_sources(
             source = SOURCE_ACTUAL
             actual_months.add(key)
         else:
-            values = {line: driver_values[line][key] for line in LINES if key in driver_values[line]}
+            values = {
+                line: driver_values[line][key] for line in LINES if key in driver_values[line]
+            }
             source = SOURCE_DRIVER if values else SOURCE_FORECAST
         for line, number in values.items():
             given[line][i] = number

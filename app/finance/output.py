@@ -31,6 +31,37 @@ def rounded_or_none(value: float | None, decimals: int = MONEY_DECIMALS) -> floa
     return None if value is None else rounded(value, decimals)
 
 
+# Resolved inputs that are money or counts (2 dp); the others are rates (6 dp).
+LEVEL_INPUTS = frozenset(
+    {
+        "initialCash",
+        "baseRevenue",
+        "baseExpenses",
+        "customerCount",
+        "cac",
+        "ltv",
+        "marketing",
+        "baseHeadcount",
+        "ppe",
+        "debt",
+        "nolBalance",
+    }
+)
+
+
+def assumptions_used_json(used: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``assumptionsUsed`` for output: levels to 2 dp, rates to 6 dp, sources as they are."""
+    return {
+        name: {
+            "value": rounded_or_none(
+                entry["value"], MONEY_DECIMALS if name in LEVEL_INPUTS else RATE_DECIMALS
+            ),
+            "source": entry["source"],
+        }
+        for name, entry in used.items()
+    }
+
+
 def check_finite(document: Any, where: str = "result") -> None:
     """Raise ComputeError if any float nested in ``document`` is NaN or infinite."""
     stack = [document]

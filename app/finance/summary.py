@@ -11,7 +11,13 @@ import numpy as np
 
 from app.finance.engine import ENGINE_VERSION, RUNWAY_NO_BURN_MONTHS, EngineResult, run_engine
 from app.finance.inputs import ModelInputs, Resolved, resolve_inputs
-from app.finance.output import RATE_DECIMALS, check_finite, rounded, rounded_or_none
+from app.finance.output import (
+    RATE_DECIMALS,
+    assumptions_used_json,
+    check_finite,
+    rounded,
+    rounded_or_none,
+)
 
 RESULT_SOURCE = "finapilot-worker"
 DEFAULT_MODEL_TYPE = "3-statement"
@@ -19,22 +25,6 @@ FIRST_YEAR_MONTHS = 12
 LTV_MAX_MONTHS = 60.0
 MAGIC_NUMBER_MIN_MONTHS = 6
 
-# assumptionsUsed entries that are money or counts (2 dp); the others are rates (6 dp).
-_LEVEL_INPUTS = frozenset(
-    {
-        "initialCash",
-        "baseRevenue",
-        "baseExpenses",
-        "customerCount",
-        "cac",
-        "ltv",
-        "marketing",
-        "baseHeadcount",
-        "ppe",
-        "debt",
-        "nolBalance",
-    }
-)
 _RATE_INPUTS = (
     "revenueGrowth",
     "expenseGrowth",
@@ -277,9 +267,7 @@ def _margin(numerator: float, revenue: float) -> float:
     return numerator / revenue if revenue > 0 else 0.0
 
 
-def _statements(
-    res: Resolved, v: Mapping[str, np.ndarray], generated_at: str
-) -> dict[str, Any]:
+def _statements(res: Resolved, v: Mapping[str, np.ndarray], generated_at: str) -> dict[str, Any]:
     months = res.months
     income_m: dict[str, Any] = {}
     cash_m: dict[str, Any] = {}
@@ -296,7 +284,9 @@ def _statements(
     for year in years:
         idx = [i for i, key in enumerate(months) if key[:4] == year]
         last = months[idx[-1]]
-        sums = {name: float(np.sum(v[name][idx])) for name in _INCOME_LINES if name != "grossMargin"}
+        sums = {
+            name: float(np.sum(v[name][idx])) for name in _INCOME_LINES if name != "grossMargin"
+        }
         sums["grossMargin"] = _margin(sums["grossProfit"], sums["revenue"])
         income_a[year] = {name: rounded(sums[name]) for name in _INCOME_LINES}
         flows = {name: rounded(float(np.sum(v[name][idx]))) for name in _CASH_FLOW_LINES}
@@ -322,7 +312,9 @@ def _statements(
     }
 
 
-def _runway_from_start(res: Resolved, cash: np.ndarray, burn: np.ndarray) -> tuple[float, str | None]:
+def _runway_from_start(
+    res: Resolved, cash: np.ndarray, burn: np.ndarray
+) -> tuple[float, str | None]:
     """Months from the start until cash runs out (interpolated), and that month's key."""
     out = np.flatnonzero(cash <= 0)
     if out.size:
@@ -336,9 +328,7 @@ def _runway_from_start(res: Resolved, cash: np.ndarray, burn: np.ndarray) -> tup
     return RUNWAY_NO_BURN_MONTHS, None
 
 
-def _unit_economics(
-    res: Resolved, mrr: float, gross_margin: float
-) -> dict[str, float | None]:
+def _unit_economics(res: Resolved, mrr: float, gross_margin: float) -> dict[str, float | None]:
     """LTV, CAC, LTV/CAC, payback, GRR: null whenever an input is missing or a divisor ≤ 0."""
     customers, churn, cac = res.customer_count, res.churn_rate, res.cac
     arpu = mrr / customers if customers is not None and customers > 0 else None
@@ -413,15 +403,7 @@ def build_summary(
         "activeCustomers": money(res.customer_count),
         "churnRate": rounded_or_none(res.churn_rate, RATE_DECIMALS),
     }
-    assumptions_used = {
-        name: {
-            "value": rounded_or_none(
-                entry["value"], 2 if name in _LEVEL_INPUTS else RATE_DECIMALS
-            ),
-            "source": entry["source"],
-        }
-        for name, entry in res.assumptions_used.items()
-    }
+    assumptions_used = assumptions_used_json(res.assumptions_used)
     model_json = mi.model_json if isinstance(mi.model_json, Mapping) else {}
     params = mi.params_json if isinstance(mi.params_json, Mapping) else {}
     meta = model_json.get("metadata")

@@ -1,0 +1,412 @@
+"""Monte Carlo over the model-run engine (contract §5.2).
+
+Paths run in fixed blocks of 10 000; block ``b`` draws from ``default_rng([seed, b])``, each
+used driver in sorted-name order as a ``(block, H)`` array. ``chunk_ram_bytes`` only decides how
+many paths go through the engine at once, so results never depend on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from app.errors import InvalidParams
+from app.finance.distributions import DISTRIBUTION_DEFINITIONS, DriverSpec, parse_drivers
+from app.finance.engine import ENGINE_VERSION, run_engine
+from app.finance.inputs import LINES, ModelInputs, Resolved, resolve_inputs
+from app.finance.months import is_month_key
+from app.finance.output import (
+    PROBABILITY_DECIMALS,
+    assumptions_used_json,
+    check_finite,
+    rounded,
+)
+
+BLOCK_SIZE = 10_000  # fixed: part of the random stream's definition (§5.2.2)
+MIN_SIMULATIONS = 1
+MAX_SIMULATIONS = 100_000
+# Peak float64 temporaries per path and month inside run_engine (cash-only mode), measured with
+# tracemalloc in bench/montecarlo.py and rounded up.
+ENGINE_ARRAYS_PER_PATH_MONTH = 24
+FLOAT_BYTES = 8
+MIN_ENGINE_SLICE_PATHS = 1_000
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+CONFIDENCE_INTERVALS = {"ci_80": (10.0, 90.0), "ci_90": (5.0, 95.0), "ci_95": (2.5, 97.5)}
+RUNWAY_THRESHOLDS_MONTHS = (3, 6, 9, 12, 18, 24)
+RISK_HIGH_BELOW = 0.5
+RISK_MEDIUM_BELOW = 0.8
+
+OnBlock = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    """What a Monte Carlo job persists.
+
+    Attributes:
+        percentiles: ``monte_carlo_jobs.percentiles_json`` (also the S3 document).
+        sensitivity: ``monte_carlo_jobs.sensitivity_json``.
+        cpu_seconds: CPU time of this thread for the whole computation.
+    """
+
+    percentiles: dict[str, Any]
+    sensitivity: list[dict[str, Any]]
+    cpu_seconds: float
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Raw simulation output.
+
+    Attributes:
+        cash: ``(N, H)`` ending cash per path and month.
+        driver_means: used driver name -> ``(N,)`` per-path mean of its scaled draws.
+    """
+
+    cash: np.ndarray
+    driver_means: dict[str, np.ndarray]
+
+
+def canon_seed(random_seed: object) -> str:
+    """``canon(randomSeed)`` of §5.2.2: '' for None, integral numbers without a decimal point."""
+    if random_seed is None:
+        return ""
+    if isinstance(random_seed, bool):
+        raise InvalidParams("randomSeed must be a number or a string")
+    if isinstance(random_seed, int):
+        return str(random_seed)
+    if isinstance(random_seed, float):
+        if not math.isfinite(random_seed):
+            raise InvalidParams("randomSeed must be finite")
+        return str(int(random_seed)) if random_seed.is_integer() else repr(random_seed)
+    if isinstance(random_seed, str):
+        return random_seed
+    raise InvalidParams("randomSeed must be a number or a string")
+
+
+def derive_seed(params_hash: str | None, random_seed: object) -> int:
+    """The first 8 bytes (big-endian) of ``sha256(f"{params_hash or ''}:{canon(randomSeed)}")``."""
+    text = f"{params_hash or ''}:{canon_seed(random_seed)}"
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+def _deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def merge_overrides(mi: ModelInputs, overrides: object) -> ModelInputs:
+    """Apply the Monte Carlo ``overrides`` of §5.2.1 to a copy of the model-run inputs.
+
+    Non-month keys are deep-merged into ``params_json.overrides`` (Monte Carlo values win);
+    ``YYYY-MM`` keys act as ``manualInputs`` lines that take precedence over the model's.
+    """
+    if overrides is None:
+        return mi
+    if not isinstance(overrides, Mapping):
+        raise InvalidParams("overrides must be an object")
+    params = copy.deepcopy(dict(mi.params_json or {}))
+    model_json = copy.deepcopy(dict(mi.model_json or {}))
+    flat = {k: v for k, v in overrides.items() if not is_month_key(k)}
+    current = params.get("overrides")
+    params["overrides"] = _deep_merge(current if isinstance(current, Mapping) else {}, flat)
+    manual_raw = model_json.get("manualInputs")
+    manual = dict(manual_raw) if isinstance(manual_raw, Mapping) else {}
+    for key, entry in overrides.items():
+        if not is_month_key(key):
+            continue
+        if not isinstance(entry, Mapping):
+            raise InvalidParams(f"overrides.{key} must be an object")
+        existing = manual.get(key)
+        merged = dict(existing) if isinstance(existing, Mapping) else {}
+        merged.update({line: entry[line] for line in LINES if entry.get(line) is not None})
+        manual[key] = merged
+    model_json["manualInputs"] = manual
+    return dataclasses.replace(mi, model_json=model_json, params_json=params)
+
+
+def _check_num_simulations(num_simulations: object) -> int:
+    if isinstance(num_simulations, bool) or not isinstance(num_simulations, int | np.integer):
+        raise InvalidParams("numSimulations must be an integer")
+    n = int(num_simulations)
+    if not MIN_SIMULATIONS <= n <= MAX_SIMULATIONS:
+        raise InvalidParams(f"numSimulations must be in {MIN_SIMULATIONS}..{MAX_SIMULATIONS}")
+    return n
+
+
+def engine_slice_paths(horizon: int, n_drivers: int, chunk_ram_bytes: int) -> int:
+    """Paths per engine call so that one block's draws plus the engine fit ``chunk_ram_bytes``.
+
+    Never more than a block: measured, larger passes are slower (the per-month vectors leave the
+    CPU cache), so the budget can only lower the pass size. The floor is
+    ``MIN_ENGINE_SLICE_PATHS``; a block's draws are always held whole (they define the stream).
+    """
+    draw_bytes = BLOCK_SIZE * horizon * FLOAT_BYTES * max(1, n_drivers)
+    engine_bytes_per_path = horizon * FLOAT_BYTES * ENGINE_ARRAYS_PER_PATH_MONTH
+    fit = (chunk_ram_bytes - draw_bytes) // engine_bytes_per_path
+    return int(min(BLOCK_SIZE, max(MIN_ENGINE_SLICE_PATHS, fit)))
+
+
+def simulate(
+    res: Resolved,
+    specs: list[DriverSpec],
+    seed: int,
+    num_simulations: int,
+    *,
+    chunk_ram_bytes: int,
+    on_block: OnBlock | None = None,
+) -> Simulation:
+    """Run ``num_simulations`` paths through the engine with time-varying draws.
+
+    Block ``b`` (paths ``b·10 000 …``) draws from ``default_rng([seed, b])``, each used driver in
+    sorted-name order as a ``(block, H)`` array; ``on_block(b + 1, blocks)`` follows each block.
+    """
+    horizon = res.horizon
+    used = sorted((s for s in specs if s.target is not None), key=lambda s: s.name)
+    n_blocks = -(-num_simulations // BLOCK_SIZE)
+    slice_paths = engine_slice_paths(horizon, len(used), chunk_ram_bytes)
+    cash = np.empty((num_simulations, horizon))
+    means = {s.name: np.empty(num_simulations) for s in used}
+    for b in range(n_blocks):
+        start = b * BLOCK_SIZE
+        size = min(BLOCK_SIZE, num_simulations - start)
+        rng = np.random.default_rng([seed, b])
+        draws: dict[str, np.ndarray] = {}
+        for spec in used:
+            x = spec.sample(rng, (size, horizon))
+            means[spec.name][start : start + size] = x.mean(axis=1)
+            draws[str(spec.target)] = x
+        for lo in range(0, size, slice_paths):
+            hi = min(size, lo + slice_paths)
+            part = {target: x[lo:hi] for target, x in draws.items()}
+            cash[start + lo : start + hi] = run_engine(res, part, paths=hi - lo).cash
+        del draws
+        if on_block is not None:
+            on_block(b + 1, n_blocks)
+    return Simulation(cash=cash, driver_means=means)
+
+
+def _r(value: float) -> float:
+    return rounded(value, PROBABILITY_DECIMALS)
+
+
+def _survival(cash: np.ndarray, months: list[str]) -> dict[str, Any]:
+    n, horizon = cash.shape
+    alive = np.logical_and.accumulate(cash > 0, axis=1)
+    survived = alive.sum(axis=0)
+
+    def entry(count: int) -> dict[str, Any]:
+        p = count / n
+        return {
+            "probability": _r(p),
+            "percentage": rounded(p * 100.0),
+            "simulationsSurvived": int(count),
+            "simulationsFailed": int(n - count),
+        }
+
+    by_month = [{"month": key, **entry(int(survived[i]))} for i, key in enumerate(months)]
+    thresholds = {
+        f"{t}_months": {"thresholdMonths": t, **entry(int(survived[t - 1]))}
+        for t in RUNWAY_THRESHOLDS_MONTHS
+        if t <= horizon
+    }
+    failed = ~alive[:, -1]
+    if failed.any():
+        months_to_failure = np.argmax(~alive[failed], axis=1) + 1.0
+        average = float(np.mean(months_to_failure))
+        median = float(np.median(months_to_failure))
+    else:
+        average = median = float(horizon)
+    full = int(survived[-1])
+    p_full = full / n
+    risk = "high" if p_full < RISK_HIGH_BELOW else "medium" if p_full < RISK_MEDIUM_BELOW else "low"
+    return {
+        "byMonth": by_month,
+        "runwayThresholds": thresholds,
+        "overall": {
+            "probabilitySurvivingFullPeriod": _r(p_full),
+            "percentageSurvivingFullPeriod": rounded(p_full * 100.0),
+            "averageMonthsToFailure": rounded(average),
+            "medianMonthsToFailure": rounded(median),
+            "totalSimulations": n,
+            "simulationsSurvived": full,
+            "simulationsFailed": n - full,
+        },
+        "summary": {
+            "keyMessage": (
+                f"Probability of survival: {p_full * 100:.1f}% chance of surviving the full "
+                f"{horizon}-month forecast period"
+            ),
+            "riskLevel": risk,
+        },
+    }
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r with deterministic (pairwise) sums; 0 when either side has no variance."""
+    if x.min() == x.max() or y.min() == y.max():
+        return 0.0
+    dx, dy = x - x.mean(), y - y.mean()
+    sxx, syy = float(np.sum(dx * dx)), float(np.sum(dy * dy))
+    if sxx <= 0 or syy <= 0:
+        return 0.0
+    return max(-1.0, min(1.0, float(np.sum(dx * dy)) / math.sqrt(sxx * syy)))
+
+
+def _p_value(r: float, n: int, degenerate: bool) -> float:
+    """Two-sided p of Pearson's test (t with n − 2 degrees of freedom)."""
+    if degenerate or n <= 2:
+        return 1.0
+    if abs(r) >= 1.0:
+        return 0.0
+    t = abs(r) * math.sqrt((n - 2) / (1.0 - r * r))
+    return float(min(1.0, 2.0 * stats.t.sf(t, n - 2)))
+
+
+def _sensitivity(sim: Simulation) -> list[dict[str, Any]]:
+    """``sensitivity_json``: one row per used driver, sorted by |r| descending (then name)."""
+    y = sim.cash[:, -1]
+    n = y.size
+    y_ranks = stats.rankdata(y, method="average")
+    rows: list[tuple[float, str, float, float, float]] = []
+    for name, x in sim.driver_means.items():
+        r = _pearson(x, y)
+        rho = _pearson(stats.rankdata(x, method="average"), y_ranks)
+        degenerate = bool(x.min() == x.max() or y.min() == y.max())
+        rows.append((abs(r), name, r, rho, _p_value(r, n, degenerate)))
+    rows.sort(key=lambda row: (-row[0], row[1]))
+    return [
+        {
+            "driver": name,
+            "correlation": _r(r),
+            "spearman_correlation": _r(rho),
+            "abs_correlation": _r(abs_r),
+            "p_value": p_value,
+        }
+        for abs_r, name, r, rho, p_value in rows
+    ]
+
+
+def percentiles_document(
+    sim: Simulation,
+    res: Resolved,
+    specs: list[DriverSpec],
+    sensitivity: list[dict[str, Any]],
+    meta: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``percentiles_json`` document of §5.2.5."""
+    months = list(res.months)
+    ci_levels = sorted({q for pair in CONFIDENCE_INTERVALS.values() for q in pair})
+    levels = sorted(set(PERCENTILES) | set(ci_levels))
+    values = np.percentile(sim.cash, levels, axis=0)
+    at = {q: values[i] for i, q in enumerate(levels)}
+    series = {f"p{q}": [rounded(x) for x in at[q]] for q in PERCENTILES}
+    monthly = {
+        key: {f"p{q}": series[f"p{q}"][i] for q in PERCENTILES} for i, key in enumerate(months)
+    }
+    intervals = {
+        name: {
+            "lower": [rounded(x) for x in at[lo]],
+            "upper": [rounded(x) for x in at[hi]],
+            "width": [rounded(x) for x in at[hi] - at[lo]],
+        }
+        for name, (lo, hi) in CONFIDENCE_INTERVALS.items()
+    }
+    tornado = {
+        row["driver"]: {
+            "pearson_correlation": row["correlation"],
+            "spearman_correlation": row["spearman_correlation"],
+            "abs_correlation": row["abs_correlation"],
+        }
+        for row in sensitivity
+    }
+    return {
+        "meta": meta,
+        "monthly": monthly,
+        "series": series,
+        "percentiles_table": {"months": months, **series},
+        "survival_probability": _survival(sim.cash, months),
+        "confidence_intervals": intervals,
+        "tornado_sensitivity": tornado,
+        "distribution_definitions": copy.deepcopy(DISTRIBUTION_DEFINITIONS),
+    }
+
+
+def run_monte_carlo(
+    mi: ModelInputs,
+    mc_params: Mapping[str, Any] | None,
+    *,
+    num_simulations: int,
+    params_hash: str | None,
+    generated_at: str,
+    base_model_run_id: str,
+    chunk_ram_bytes: int,
+    on_block: OnBlock | None = None,
+    engine_version: str = ENGINE_VERSION,
+) -> MonteCarloResult:
+    """Validate, re-resolve the model inputs with the overrides, simulate and summarise.
+
+    Args:
+        mi: the model-run inputs of the linked run (§5.2.1).
+        mc_params: the job parameters (``drivers``, ``overrides``, ``randomSeed``, …).
+        num_simulations: ``monte_carlo_jobs.num_simulations`` (1..100 000).
+        params_hash: ``monte_carlo_jobs.params_hash`` (part of the seed).
+        generated_at: ISO timestamp from the database clock.
+        base_model_run_id: the linked model run, echoed in ``meta``.
+        chunk_ram_bytes: memory bound of one engine pass (never changes results).
+        on_block: called as ``on_block(done_blocks, total_blocks)`` after each pass; it may
+            raise (cancellation, lost lease) and the exception propagates.
+        engine_version: echoed in ``meta.engineVersion``.
+
+    Raises:
+        InvalidParams: bad ``numSimulations``, drivers, overrides or seed.
+        InsufficientData: the model inputs lack cash or a baseline.
+        ComputeError: a non-finite value or a broken invariant.
+    """
+    started = time.thread_time()
+    n = _check_num_simulations(num_simulations)
+    params = dict(mc_params or {})
+    specs = parse_drivers(params.get("drivers"))
+    random_seed = params.get("randomSeed")
+    seed = derive_seed(params_hash, random_seed)
+    res = resolve_inputs(merge_overrides(mi, params.get("overrides")))
+    sim = simulate(res, specs, seed, n, chunk_ram_bytes=chunk_ram_bytes, on_block=on_block)
+    sensitivity = _sensitivity(sim)
+    meta = {
+        "numSimulations": n,
+        "months": res.horizon,
+        "generatedAt": generated_at,
+        "startMonth": res.start_month,
+        "paramsHash": params_hash,
+        "randomSeed": copy.deepcopy(random_seed),
+        "seed": f"{seed:016x}",
+        "baseModelRunId": base_model_run_id,
+        "drivers": [s.name for s in specs if s.target is not None],
+        "unusedDrivers": [s.name for s in specs if s.target is None],
+        "percentScaledDrivers": [s.name for s in specs if s.percent_scaled],
+        "engineVersion": engine_version,
+        "assumptionsUsed": assumptions_used_json(res.assumptions_used),
+        "warnings": list(res.warnings),
+    }
+    document = percentiles_document(sim, res, specs, sensitivity, meta)
+    check_finite(document, "Monte Carlo result")
+    check_finite(sensitivity, "Monte Carlo sensitivity")
+    return MonteCarloResult(
+        percentiles=document,
+        sensitivity=sensitivity,
+        cpu_seconds=time.thread_time() - started,
+    )
