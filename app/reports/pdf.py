@@ -97,6 +97,7 @@ EXPENSE_COLOR = colors.HexColor("#DC2626")
 CASH_COLOR = colors.HexColor("#059669")
 FAN_COLOR = colors.HexColor("#BFDBFE")
 
+
 @dataclass(frozen=True)
 class FontSet:
     """Font names registered with reportlab, and the currency glyphs they lack."""
