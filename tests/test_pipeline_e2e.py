@@ -114,3 +114,47 @@ def test_reaper_recovers_job_of_sigkilled_worker_and_it_completes_once(db, spawn
         msgs = [e["msg"] for e in cur.fetchone()["logs"]]
     assert msgs.count("Job completed successfully") == 1
     assert sum(m.startswith("Lease expired; worker ") for m in msgs) == 1
+
+
+def test_sigterm_mid_job_loses_nothing_and_releases_after_the_grace(db, spawn):
+    quick = submit(db, "noop", {"sleepSeconds": 1})
+    slow = submit(db, "noop", {"sleepSeconds": 12})
+    first = spawn("worker", threads=2)
+    spawn("bridge")
+    wait_for(lambda: quick.refresh().status == "running" and slow.refresh().status == "running")
+    first.signal(signal.SIGTERM)  # grace is 3 s in tests (WORKER_GRACEFUL_SHUTDOWN_TIMEOUT)
+    assert first.popen.wait(20) == 0
+    assert quick.refresh().status == "completed"  # finished within the grace
+    slow.refresh()
+    assert slow.status == "retrying" and slow.attempts == 0
+    assert slow.last_error == "WorkerShutdown: released during shutdown"
+    spawn("worker", threads=2)
+    assert slow.wait(timeout=40).status == "completed"
+    log = first.log()
+    assert "Shutdown requested, waiting for 2 active jobs" in log
+    assert "Worker shutdown complete" in log
+
+
+def test_a_message_requeued_by_a_stopping_worker_is_taken_by_a_live_worker_within_seconds(db, spawn):
+    # One thread, prefetch 2: the second job waits in the stopping worker's memory.
+    env = {"dramatiq_queue_prefetch": "2", "BRIDGE_WINDOW_PER_THREAD": "2"}
+    running = submit(db, "noop", {"sleepSeconds": 2})
+    waiting = submit(db, "noop", {"sleepSeconds": 0.1})
+    stopping = spawn("worker", threads=1, extra_env=env)
+    spawn("bridge", extra_env=env)
+    wait_for(lambda: running.refresh().status == "running" and running.progress > 0)
+    with db.transaction() as cur:
+        cur.execute("SELECT count(*) AS n FROM dramatiq.queue WHERE state = 'consumed'")
+        assert cur.fetchone()["n"] == 2  # both taken by the one-thread worker
+    live = spawn("worker", threads=1, extra_env=env)
+    stopping.signal(signal.SIGTERM)
+    stopping.popen.wait(20)
+    assert "messages_requeued count=1" in stopping.log()
+    # Without the announced requeue a live consumer finds it only on a random rescan (minutes).
+    waiting.wait(timeout=10)
+    assert waiting.status == "completed"
+    with db.transaction() as cur:
+        cur.execute("SELECT worker_id FROM jobs WHERE id = %s", (waiting.id,))
+        owner = cur.fetchone()["worker_id"]
+    assert owner.endswith(f"-{live.child_pids()[0]}") or str(live.child_pids()[0]) in owner
+    assert running.refresh().status == "completed"
