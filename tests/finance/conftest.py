@@ -110,7 +110,10 @@ def rich_inputs(**overrides: Any) -> ModelInputs:
             "cac": 900,
             "marketing": 4_000,
             "headcount": 6,
-            "hiringPlan": [{"month": 4, "salary": 96_000}, {"month": 6, "salary": 4_000, "quantity": 2}],
+            "hiringPlan": [
+                {"month": 4, "salary": 96_000},
+                {"month": 6, "salary": 4_000, "quantity": 2},
+            ],
         },
         "metadata": {"startMonth": "2024-01"},
         "params": {"horizon": 24},

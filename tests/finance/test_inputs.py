@@ -269,13 +269,16 @@ def test_expense_components_sum_when_no_baseline_is_given() -> None:
 
 
 def test_cost_overrides_do_not_change_ledger_expenses_and_say_so() -> None:
-    ledger = [ledger_row("2023-12", "Sales", inflow=10_000), ledger_row("2023-12", "Rent", outflow=7_000)]
+    ledger = [
+        ledger_row("2023-12", "Sales", inflow=10_000),
+        ledger_row("2023-12", "Rent", outflow=7_000),
+    ]
     params = {"overrides": {"costs": {"payroll": 99_999}}}
-    res = resolve_inputs(
-        build_inputs(assumptions={"initialCash": 1}, ledger=ledger, params=params)
-    )
+    res = resolve_inputs(build_inputs(assumptions={"initialCash": 1}, ledger=ledger, params=params))
     assert res.base_expenses == 7_000
-    assert any("overrides.costs.payroll does not change baseline expenses" in w for w in res.warnings)
+    assert any(
+        "overrides.costs.payroll does not change baseline expenses" in w for w in res.warnings
+    )
 
 
 # --- ledger baseline -------------------------------------------------------------------------
@@ -291,7 +294,9 @@ def test_ledger_baseline_is_the_mean_of_the_last_three_months_with_transactions(
         ledger_row("2023-12", "Sales", inflow=14_000),
         ledger_row("2023-12", "Payroll", outflow=10_000),
     ]
-    res = resolve_inputs(build_inputs(assumptions={"initialCash": 1, "baselineRevenue": 5}, ledger=ledger))
+    res = resolve_inputs(
+        build_inputs(assumptions={"initialCash": 1, "baselineRevenue": 5}, ledger=ledger)
+    )
     assert res.base_revenue == pytest.approx(12_000)
     assert res.base_expenses == pytest.approx(9_500)
     assert res.assumptions_used["baseRevenue"]["source"] == "ledger"
@@ -305,14 +310,21 @@ def test_the_baseline_window_is_the_twelve_months_before_the_start() -> None:
         ledger_row("2023-01", "Sales", inflow=20_000),
         ledger_row("2024-03", "Sales", inflow=77_000),
     ]
-    res = resolve_inputs(build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger))
+    res = resolve_inputs(
+        build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger)
+    )
     assert res.base_revenue == 20_000
     assert res.sources[2] == "actual"
 
 
 def test_an_empty_window_falls_back_to_all_months_before_the_start() -> None:
-    ledger = [ledger_row("2021-05", "Sales", inflow=8_000), ledger_row("2021-06", "Sales", inflow=9_000)]
-    res = resolve_inputs(build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger))
+    ledger = [
+        ledger_row("2021-05", "Sales", inflow=8_000),
+        ledger_row("2021-06", "Sales", inflow=9_000),
+    ]
+    res = resolve_inputs(
+        build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger)
+    )
     assert res.base_revenue == pytest.approx(8_500)
     assert res.ledger_baseline is True
 
@@ -333,14 +345,22 @@ def test_ledger_cagr_uses_first_and_last_positive_months_and_calendar_distance()
         ledger_row("2023-09", "Sales", inflow=0, outflow=5, count=2),
         ledger_row("2023-11", "Sales", inflow=12_100),
     ]
-    res = resolve_inputs(build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger))
+    res = resolve_inputs(
+        build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger)
+    )
     assert res.revenue_growth == pytest.approx(1.21 ** (1 / 3) - 1)
     assert res.assumptions_used["revenueGrowth"]["source"] == "ledger"
 
 
 def test_ledger_cagr_is_clamped_to_plus_minus_25_percent() -> None:
-    up = [ledger_row("2023-11", "Sales", inflow=1_000), ledger_row("2023-12", "Sales", inflow=9_000)]
-    down = [ledger_row("2023-11", "Sales", inflow=9_000), ledger_row("2023-12", "Sales", inflow=1_000)]
+    up = [
+        ledger_row("2023-11", "Sales", inflow=1_000),
+        ledger_row("2023-12", "Sales", inflow=9_000),
+    ]
+    down = [
+        ledger_row("2023-11", "Sales", inflow=9_000),
+        ledger_row("2023-12", "Sales", inflow=1_000),
+    ]
     base = {"initialCash": 1, "baselineExpenses": 1}
     assert resolve_inputs(build_inputs(assumptions=base, ledger=up)).revenue_growth == 0.25
     assert resolve_inputs(build_inputs(assumptions=base, ledger=down)).revenue_growth == -0.25
@@ -348,7 +368,9 @@ def test_ledger_cagr_is_clamped_to_plus_minus_25_percent() -> None:
 
 def test_a_single_positive_month_gives_no_cagr_and_growth_defaults_to_zero() -> None:
     ledger = [ledger_row("2023-12", "Sales", inflow=1_000)]
-    res = resolve_inputs(build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger))
+    res = resolve_inputs(
+        build_inputs(assumptions={"initialCash": 1, "baselineExpenses": 1}, ledger=ledger)
+    )
     assert res.assumptions_used["revenueGrowth"] == {"value": 0.0, "source": "default"}
 
 
@@ -385,7 +407,10 @@ def test_cogs_share_comes_from_the_ledger_window_and_is_clamped() -> None:
     assert res.cogs_percentage == pytest.approx(0.2)
     assert res.assumptions_used["cogsPercentage"]["source"] == "ledger"
     heavy = [ledger_row("2023-12", "Sales", inflow=100), ledger_row("2023-12", "COGS", outflow=500)]
-    assert resolve_inputs(build_inputs(assumptions={"initialCash": 1}, ledger=heavy)).cogs_percentage == 1.0
+    assert (
+        resolve_inputs(build_inputs(assumptions={"initialCash": 1}, ledger=heavy)).cogs_percentage
+        == 1.0
+    )
 
 
 def test_mixed_currencies_and_formula_drivers_are_warned_about() -> None:
@@ -437,6 +462,10 @@ def test_headcount_counts_new_hires_and_hiring_plan_but_not_existing_staff() -> 
         plan(quantity=2, start_month="2024-03", end_month="2024-05"),
         plan(quantity=5, start_month="2023-01"),
     ]
-    assumptions = {**_BASE, "headcount": 10, "hiringPlan": [{"month": 2, "salary": 60_000, "quantity": 3}]}
+    assumptions = {
+        **_BASE,
+        "headcount": 10,
+        "hiringPlan": [{"month": 2, "salary": 60_000, "quantity": 3}],
+    }
     res = resolve_inputs(build_inputs(assumptions=assumptions, plans=plans, params={"horizon": 6}))
     assert list(res.headcount) == [10, 13, 15, 15, 15, 13]
