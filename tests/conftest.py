@@ -167,8 +167,14 @@ class Proc:
         return self.popen.poll() is None
 
     def signal(self, sig: int) -> None:
-        if self.alive():
+        """SIGKILL takes the whole process group (a dead container); other signals go to the main
+        process only, as a platform sends them (dramatiq reads a second SIGTERM as 'kill now')."""
+        if not self.alive():
+            return
+        if sig == signal.SIGKILL:
             os.killpg(self.popen.pid, sig)
+        else:
+            self.popen.send_signal(sig)
 
     def child_pids(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.popen.pid)], capture_output=True, text=True)
@@ -181,6 +187,11 @@ class Proc:
                 return self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.signal(signal.SIGKILL)
+        elif self.popen.returncode is not None:
+            try:  # leftover children of a killed main process
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         return self.popen.wait(5)
 
 
