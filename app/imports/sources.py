@@ -27,8 +27,10 @@ _WHITESPACE = re.compile(r"\s+")
 class Source(Protocol):
     """A re-openable upload."""
 
-    #: short, non-sensitive name for logs: ``"s3"`` or ``"fileData"``
-    kind: str
+    @property
+    def kind(self) -> str:
+        """A short, non-sensitive name for logs: ``s3``, ``fileData`` or ``bytes``."""
+        ...
 
     def open(self) -> tuple[BinaryIO, int]:
         """A fresh binary stream from the start, and the total size in bytes (for progress)."""

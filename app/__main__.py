@@ -1,0 +1,27 @@
+"""``python -m app``: ``demo`` (embedded default, sample jobs), ``run`` (against DATABASE_URL)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run sample jobs on an embedded PostgreSQL; no setup needed")
+    run = sub.add_parser("run", help="run a bridge and a worker against DATABASE_URL")
+    run.add_argument("--threads", type=int, default=4, help="dramatiq threads (default 4)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+    from app import demo
+
+    if args.command == "demo":
+        return demo.demo()
+    return demo.run(args.threads)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
