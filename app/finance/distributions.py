@@ -145,15 +145,16 @@ class DriverSpec:
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Draw, clip, scale and clip semantically; ``shape`` = (paths, months)."""
-        x = _draw(self.distribution, self.params, rng, shape)
+        x = _draw(self.distribution, self.params, rng, shape)  # a fresh array: edit in place
         if self.clip_min is not None or self.clip_max is not None:
-            x = np.clip(x, self.clip_min, self.clip_max)
+            np.clip(x, self.clip_min, self.clip_max, out=x)
         if self.percent_scaled:
-            x = x / PERCENT_DIVISOR
+            x /= PERCENT_DIVISOR
         if self.target is not None:
             low, high = SEMANTIC_BOUNDS[self.target]
-            x = np.clip(x, low, high)
-        if not np.isfinite(x).all():
+            np.clip(x, low, high, out=x)
+        # min/max propagate NaN and expose ±inf without a temporary mask.
+        if not (math.isfinite(x.min()) and math.isfinite(x.max())):
             raise ComputeError(f"driver '{self.name}' produced a non-finite sample")
         return x
 

@@ -49,51 +49,61 @@ class EngineResult:
     lines: dict[str, np.ndarray]
 
 
-def _monthly(draws: Draws | None, name: str, base: float, forecast: np.ndarray) -> np.ndarray:
-    """An operating input per month: its draws in forecast months, the base value elsewhere."""
+def _rows(draws: Draws | None, name: str) -> np.ndarray | None:
+    """An owned ``(H, paths)`` copy of one input's draws, or None when it is not drawn."""
     x = None if draws is None else draws.get(name)
-    if x is None:
-        return np.full((1, forecast.size), base)
-    return np.where(forecast, x, base)
+    return None if x is None else np.array(np.asarray(x, dtype=float).T, order="C")
 
 
-def _cumulative(step: np.ndarray) -> np.ndarray:
-    """``∏_{j=1..i} step_j`` along months (month 0 has the empty product 1)."""
-    step = np.array(step, dtype=float, copy=True)
-    step[:, 0] = 1.0
-    return np.cumprod(step, axis=1)
+def _per_month(rows: np.ndarray | None, base: float, fixed: np.ndarray) -> np.ndarray | float:
+    """Draws in forecast months and the base value in the others, or the scalar base."""
+    if rows is None:
+        return base
+    rows[fixed] = base
+    return rows
 
 
-def _operating(res: Resolved, draws: Draws | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Computed (rule 4) revenue, cogs and opex, before manual/actual/driver months apply."""
-    forecast = res.forecast_mask
-    growth = _monthly(draws, "revenueGrowth", res.revenue_growth, forecast)
-    churn = _monthly(draws, "churnRate", res.churn_math, forecast)
+def _product(step: np.ndarray | float, horizon: int) -> np.ndarray:
+    """``∏_{j=1..i} step_j`` down the months (month 0 is the empty product 1)."""
+    steps = np.full((horizon, 1), step) if isinstance(step, float) else step
+    steps[0] = 1.0
+    return np.cumprod(steps, axis=0, out=steps)
+
+
+def _computed(res: Resolved, draws: Draws | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rule-4 revenue, cogs and opex, ``(H, 1)`` without draws else ``(H, paths)``."""
+    horizon = res.horizon
+    fixed = ~res.forecast_mask
+    growth = _per_month(_rows(draws, "revenueGrowth"), res.revenue_growth, fixed)
+    churn = _per_month(_rows(draws, "churnRate"), res.churn_math, fixed)
     factor = (1.0 + growth) * (1.0 - churn) / (1.0 - res.churn_base_math)
-    revenue = res.opening_revenue * _cumulative(factor)
-    cogs = revenue * _monthly(draws, "cogsPercentage", res.cogs_percentage, forecast)
-    if draws is not None and "opexPercentage" in draws:
-        base_opex = revenue * np.where(forecast, draws["opexPercentage"], 0.0)
+    revenue = res.opening_revenue * _product(factor, horizon)
+    cogs_rate = _per_month(_rows(draws, "cogsPercentage"), res.cogs_percentage, fixed)
+    cogs = revenue * cogs_rate
+    opex_rate = _rows(draws, "opexPercentage")
+    if opex_rate is not None:
+        base_opex = revenue * _per_month(opex_rate, 0.0, fixed)
     else:
-        expense_growth = _monthly(draws, "expenseGrowth", res.expense_growth, forecast)
-        base_opex = res.opex_base * _cumulative(1.0 + expense_growth)
-    if draws is not None and "opexVariance" in draws:
-        base_opex = base_opex * (1.0 + np.where(forecast, draws["opexVariance"], 0.0))
-    opex = base_opex + (res.headcount_cost + res.hiring_cost)
+        expense_growth = _per_month(_rows(draws, "expenseGrowth"), res.expense_growth, fixed)
+        base_opex = res.opex_base * _product(1.0 + expense_growth, horizon)
+    variance = _rows(draws, "opexVariance")
+    if variance is not None:
+        base_opex = base_opex * (1.0 + _per_month(variance, 0.0, fixed))
+    opex = base_opex + (res.headcount_cost + res.hiring_cost)[:, None]
     return revenue, cogs, opex
 
 
-def operating_lines(
-    res: Resolved, draws: Draws | None = None
+def operating_rows(
+    res: Resolved, draws: Draws | None, paths: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Revenue, cogs and opex per path and month, each ``(paths or 1, H)``.
+    """Revenue, cogs and opex, each ``(H, paths)``.
 
     Manual, actual and driver months take their given values; their missing lines are computed
     without draws (those months are not perturbed).
     """
-    forecast = res.forecast_mask
-    deterministic = _operating(res, None)
-    stochastic = deterministic if not draws else _operating(res, draws)
+    fixed = ~res.forecast_mask
+    deterministic = _computed(res, None)
+    stochastic = _computed(res, draws) if draws else deterministic
     out = []
     for det, sto, given, mask in zip(
         deterministic,
@@ -102,14 +112,11 @@ def operating_lines(
         (res.given_mask_revenue, res.given_mask_cogs, res.given_mask_opex),
         strict=True,
     ):
-        fixed = np.where(mask, given, det[0])
-        out.append(np.where(forecast, sto, fixed))
+        line = np.empty((res.horizon, paths))
+        line[...] = sto
+        line[fixed] = np.where(mask, given, det[:, 0])[fixed][:, None]
+        out.append(line)
     return out[0], out[1], out[2]
-
-
-def _rollup_rows(draws: Draws | None, name: str) -> np.ndarray | None:
-    x = None if draws is None else draws.get(name)
-    return None if x is None else np.ascontiguousarray(np.asarray(x, dtype=float).T)
 
 
 def run_engine(
@@ -131,6 +138,19 @@ def run_engine(
         return _run(res, draws, paths, full)
 
 
+def _debt_schedule(res: Resolved) -> tuple[list[float], list[float], list[float]]:
+    """Interest, repayment (negative) and closing debt per month: the same on every path."""
+    interest, repayment, closing = [], [], []
+    debt = res.debt
+    for _ in range(res.horizon):
+        interest.append(debt * (res.interest_rate / 12.0))
+        repaid = -min(debt, debt * res.debt_repayment_rate)
+        repayment.append(repaid)
+        debt = debt + repaid
+        closing.append(debt)
+    return interest, repayment, closing
+
+
 def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineResult:
     horizon = res.horizon
     for name, x in (draws or {}).items():
@@ -138,26 +158,22 @@ def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineRe
             raise ValueError(f"unknown engine input {name}")
         if np.shape(x) != (paths, horizon):
             raise ValueError(f"draws for {name} must have shape (paths, H)")
-    revenue, cogs, opex = (
-        np.ascontiguousarray(np.broadcast_to(a, (paths, horizon)).T)
-        for a in operating_lines(res, draws)
-    )
-    tax_rows = _rollup_rows(draws, "taxRate")
-    ar_rows = _rollup_rows(draws, "arDays")
-    ap_rows = _rollup_rows(draws, "apDays")
-    capex_rows = _rollup_rows(draws, "capexPercentage")
+    revenue, cogs, opex = operating_rows(res, draws, paths)
+    tax_rows = _rows(draws, "taxRate")
+    ar_rows = _rows(draws, "arDays")
+    ap_rows = _rows(draws, "apDays")
+    capex_rows = _rows(draws, "capexPercentage")
+    interest, repayment, closing_debt = _debt_schedule(res)
 
     ar_open = res.opening_revenue * res.ar_days / DAYS_PER_MONTH
     ap_open = res.opening_expenses * res.ap_days / DAYS_PER_MONTH
     common_stock = res.initial_cash + ar_open + res.ppe - ap_open - res.debt
-    monthly_interest = res.interest_rate / 12.0
 
     cash_prev = np.full(paths, res.initial_cash)
     ar_prev = np.full(paths, ar_open)
     ap_prev = np.full(paths, ap_open)
     gross_ppe = np.full(paths, res.ppe)
     acc_dep = np.zeros(paths)
-    debt = np.full(paths, res.debt)
     nol = np.full(paths, res.nol_balance)
     retained = np.zeros(paths)
 
@@ -174,34 +190,32 @@ def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineRe
         ebitda = gross_profit - ox
         depreciation = (gross_ppe - acc_dep) * res.depreciation_rate
         ebit = ebitda - depreciation
-        interest = debt * monthly_interest
-        ebt = ebit - interest
-        profit = ebt > 0
-        nol_used = np.where(profit, np.minimum(nol, ebt), 0.0)
-        nol = np.where(profit, nol - nol_used, nol - ebt)
+        ebt = ebit - interest[i]
+        # Tax with a non-negative NOL: use min(NOL, ebt) of a profit, add a loss to the NOL.
+        profit = np.maximum(ebt, 0.0)
+        nol_used = np.minimum(profit, nol)
         tax_rate = res.tax_rate if tax_rows is None else tax_rows[i]
-        tax = np.where(profit, (ebt - nol_used) * tax_rate, 0.0)
+        tax = (profit - nol_used) * tax_rate
+        nol = (nol - nol_used) - np.minimum(ebt, 0.0)
         net_income = ebt - tax
         ar_days = res.ar_days if ar_rows is None else ar_rows[i]
         ap_days = res.ap_days if ap_rows is None else ap_rows[i]
         ar = rev * ar_days / DAYS_PER_MONTH
         ap = (cg + ox) * ap_days / DAYS_PER_MONTH
-        ar_change = -(ar - ar_prev)
+        ar_change = ar_prev - ar
         ap_change = ap - ap_prev
         wc_change = ar_change + ap_change
         ocf = net_income + depreciation + wc_change
         capex_rate = res.capex_percentage if capex_rows is None else capex_rows[i]
         capex = -(rev * capex_rate)
-        repayment = -np.minimum(debt, debt * res.debt_repayment_rate)
-        ncf = ocf + capex + repayment
+        ncf = ocf + capex + repayment[i]
         ending = cash_prev + ncf
 
         gross_ppe = gross_ppe - capex
         acc_dep = acc_dep + depreciation
-        debt = debt + repayment
         retained = retained + net_income
         total_assets = ending + ar + (gross_ppe - acc_dep)
-        total_liabilities = ap + debt
+        total_liabilities = ap + closing_debt[i]
         total_equity = common_stock + retained
         gap[i] = total_assets - (total_liabilities + total_equity)
         cash[i] = ending
@@ -215,7 +229,7 @@ def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineRe
                 "ebitda": ebitda,
                 "depreciation": depreciation,
                 "ebit": ebit,
-                "interestExpense": interest,
+                "interestExpense": interest[i],
                 "ebt": ebt,
                 "incomeTax": tax,
                 "netIncome": net_income,
@@ -226,10 +240,10 @@ def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineRe
                 "workingCapitalChange": wc_change,
                 "operatingCashFlow": ocf,
                 "capex": capex,
-                "debtRepayment": repayment,
+                "debtRepayment": repayment[i],
                 "grossPPE": gross_ppe,
                 "accumulatedDepreciation": acc_dep,
-                "debt": debt,
+                "debt": closing_debt[i],
                 "retainedEarnings": retained,
                 "totalAssets": total_assets,
                 "totalLiabilities": total_liabilities,

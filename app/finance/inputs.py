@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -190,11 +191,11 @@ class Resolved:
 
 
 def as_number(value: object) -> float | None:
-    """A finite float from a number or a numeric string; None for anything else (bools too)."""
+    """A finite float from a number (``Decimal`` too) or a numeric string; else None (bools too)."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        if isinstance(value, int | float):
+        if isinstance(value, int | float | Decimal):
             number = float(value)
         elif isinstance(value, str):
             number = float(value.strip())
@@ -631,6 +632,8 @@ def resolve_inputs(mi: ModelInputs) -> Resolved:
     }
 
     _check_rates(base_churn, churn_rate, revenue_growth, expense_growth)
+    if rollup["nolBalance"] < 0:
+        raise InvalidParams("nolBalance must be >= 0")
 
     sources, given, given_mask, actual_months = _month_sources(
         ctx, model_json, ledger, mi.drivers, months

@@ -1,8 +1,9 @@
 """Monte Carlo over the model-run engine (contract §5.2).
 
 Paths run in fixed blocks of 10 000; block ``b`` draws from ``default_rng([seed, b])``, each
-used driver in sorted-name order as a ``(block, H)`` array. ``chunk_ram_bytes`` only decides how
-many paths go through the engine at once, so results never depend on it.
+used driver in sorted-name order as a ``(block, H)`` array. One block is held at a time; the
+engine takes it in slices of paths (``chunk_ram_bytes`` can only make them smaller). Paths are
+independent in the engine, so results never depend on the slicing.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ MAX_SIMULATIONS = 100_000
 # tracemalloc in bench/montecarlo.py and rounded up.
 ENGINE_ARRAYS_PER_PATH_MONTH = 24
 FLOAT_BYTES = 8
-MIN_ENGINE_SLICE_PATHS = 1_000
+# Paths per engine call: measured fastest (bench/montecarlo.py), as the per-month vectors of
+# 2 000 paths stay in the CPU cache; larger calls are slower, smaller ones pay more overhead.
+ENGINE_SLICE_PATHS = 2_000
+MIN_ENGINE_SLICE_PATHS = 500
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 CONFIDENCE_INTERVALS = {"ci_80": (10.0, 90.0), "ci_90": (5.0, 95.0), "ci_95": (2.5, 97.5)}
 RUNWAY_THRESHOLDS_MONTHS = (3, 6, 9, 12, 18, 24)
@@ -151,14 +155,14 @@ def _check_num_simulations(num_simulations: object) -> int:
 def engine_slice_paths(horizon: int, n_drivers: int, chunk_ram_bytes: int) -> int:
     """Paths per engine call so that one block's draws plus the engine fit ``chunk_ram_bytes``.
 
-    Never more than a block: measured, larger passes are slower (the per-month vectors leave the
-    CPU cache), so the budget can only lower the pass size. The floor is
-    ``MIN_ENGINE_SLICE_PATHS``; a block's draws are always held whole (they define the stream).
+    At most ``ENGINE_SLICE_PATHS`` (the fastest size), at least ``MIN_ENGINE_SLICE_PATHS``.
+    A block's draws are always held whole: they define the random stream. The result matrices
+    (``N × H`` cash, ``N`` means per driver) are held in full for exact percentiles.
     """
     draw_bytes = BLOCK_SIZE * horizon * FLOAT_BYTES * max(1, n_drivers)
     engine_bytes_per_path = horizon * FLOAT_BYTES * ENGINE_ARRAYS_PER_PATH_MONTH
     fit = (chunk_ram_bytes - draw_bytes) // engine_bytes_per_path
-    return int(min(BLOCK_SIZE, max(MIN_ENGINE_SLICE_PATHS, fit)))
+    return int(min(ENGINE_SLICE_PATHS, max(MIN_ENGINE_SLICE_PATHS, fit)))
 
 
 def simulate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -469,3 +470,22 @@ def test_headcount_counts_new_hires_and_hiring_plan_but_not_existing_staff() -> 
     }
     res = resolve_inputs(build_inputs(assumptions=assumptions, plans=plans, params={"horizon": 6}))
     assert list(res.headcount) == [10, 13, 15, 15, 15, 13]
+
+
+def test_numeric_columns_may_arrive_as_decimal() -> None:
+    drivers = [DriverInput("revenue", False, False, {"2024-02": Decimal("1234.5000")})]
+    plans = [plan(quantity=1, salary=Decimal("120000.0000"), benefits_multiplier=Decimal("1.00"),
+                  start_month="2024-01", ramp_months=1)]  # fmt: skip
+    ledger = [ledger_row("2023-12", "Sales", inflow=Decimal("10.5"), outflow=Decimal("2.25"))]
+    res = resolve_inputs(
+        build_inputs(assumptions={"initialCash": 1}, drivers=drivers, plans=plans, ledger=ledger)
+    )
+    assert res.given_revenue[1] == 1234.5 and res.sources[1] == "driver"
+    assert res.headcount_cost[0] == 10_000
+    assert (res.base_revenue, res.base_expenses) == (10.5, 2.25)
+    assert res.warnings == ()
+
+
+def test_a_negative_nol_balance_is_invalid() -> None:
+    with pytest.raises(InvalidParams, match="nolBalance"):
+        resolve_inputs(build_inputs(assumptions={**_BASE, "nolBalance": -5}))

@@ -22,6 +22,7 @@ from app.finance.montecarlo import (
     MonteCarloResult,
     canon_seed,
     derive_seed,
+    engine_slice_paths,
     merge_overrides,
     run_monte_carlo,
     simulate,
@@ -199,6 +200,11 @@ def test_results_are_byte_identical_across_separate_processes() -> None:
 
 
 def test_results_do_not_depend_on_chunk_ram_bytes() -> None:
+    assert [engine_slice_paths(24, 3, c) for c in (1, 11_450_000, DEFAULT_CHUNK_RAM_BYTES)] == [
+        500,
+        1_234,
+        2_000,
+    ]
     mi = rich_inputs()
     params = {
         "drivers": {
@@ -215,7 +221,8 @@ def test_results_do_not_depend_on_chunk_ram_bytes() -> None:
         )
         for r in (
             mc(mi, params, 25_000, chunk_ram_bytes=chunk)
-            for chunk in (1, 20_000_000, DEFAULT_CHUNK_RAM_BYTES)
+            # engine slices of 500 (the floor), 1 234 (not a divisor of the block) and 2 000
+            for chunk in (1, 11_450_000, DEFAULT_CHUNK_RAM_BYTES)
         )
     ]
     assert dumps[0] == dumps[1] == dumps[2]
