@@ -14,7 +14,6 @@ permanent), and :meth:`ObjectStore.exists` lets a caller ask first.
 from __future__ import annotations
 
 import io
-import logging
 from typing import Any, BinaryIO, Protocol
 
 import boto3
@@ -33,8 +32,6 @@ from botocore.exceptions import (
 )
 
 from app.errors import StorageConfigError, StorageError
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_REGION = "us-east-1"
 CONNECT_TIMEOUT_S = 10

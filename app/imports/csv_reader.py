@@ -22,10 +22,10 @@ import csv
 import datetime
 import hashlib
 import itertools
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from app.errors import InvalidFile, InvalidParams
@@ -220,16 +220,17 @@ class ImportStats:
 
 @dataclass(frozen=True)
 class _Columns:
-    """Header positions of the mapped fields (None when unmapped)."""
+    """Header positions of the mapped fields; an unmapped field points at ``blank``."""
 
-    names: list[str]  # raw_payload keys, duplicates suffixed #2, #3, …
+    json_keys: list[str]  # '"name":' per column; duplicates suffixed #2, #3, …
+    blank: int  # = number of header columns; rows get one extra "" cell at this index
     date: int
     amount: int
-    description: int | None
-    category: int | None
-    currency: int | None
-    type: int | None
-    source_id: int | None
+    description: int
+    category: int
+    currency: int
+    type: int
+    source_id: int
 
 
 class CsvImport:
@@ -367,15 +368,17 @@ class CsvImport:
                 raise InvalidFile(
                     f"required field '{target}' is not mapped; CSV header: {_header_text(header)}"
                 )
+        blank = len(header)
         return _Columns(
-            names=names,
+            json_keys=[encode_basestring(name) + ":" for name in names],
+            blank=blank,
             date=mapped["date"],
             amount=mapped["amount"],
-            description=mapped.get("description"),
-            category=mapped.get("category"),
-            currency=mapped.get("currency"),
-            type=mapped.get("type"),
-            source_id=mapped.get("sourceId"),
+            description=mapped.get("description", blank),
+            category=mapped.get("category", blank),
+            currency=mapped.get("currency", blank),
+            type=mapped.get("type", blank),
+            source_id=mapped.get("sourceId", blank),
         )
 
     # --------------------------------------------------------------- one row
@@ -383,12 +386,12 @@ class CsvImport:
     def _row(
         self, cells: list[str], columns: _Columns, n: int, order: str
     ) -> tuple[Any, ...] | None:
-        width = len(cells)
-
-        def cell_at(index: int | None) -> str:
-            return cells[index] if index is not None and index < width else ""
-
-        date_cell, amount_cell = cell_at(columns.date), cell_at(columns.amount)
+        blank = columns.blank
+        if len(cells) == blank:
+            cells.append("")
+        else:  # short rows are padded, extra cells dropped
+            cells = (cells + [""] * blank)[:blank] + [""]
+        date_cell, amount_cell = cells[columns.date], cells[columns.amount]
         if not date_cell:
             self.stats.add_error(f"Row {n}: missing date")
             return None
@@ -407,17 +410,18 @@ class CsvImport:
         if amount is None:
             self.stats.add_error(f"Row {n}: invalid amount '{_clip(amount_cell)}'")
             return None
-        if columns.type is not None:
-            amount = apply_type(amount, cell_at(columns.type))
+        if columns.type != blank:
+            amount = apply_type(amount, cells[columns.type])
         options = self.options
         currency = options.currency
-        if columns.currency is not None:
-            currency = currency_code(cell_at(columns.currency), options.currency)
-        category = cell_at(columns.category) or options.default_category
-        description = cell_at(columns.description)
-        payload = {name: (cells[i] if i < width else "") for i, name in enumerate(columns.names)}
-        raw_payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        explicit_id = cell_at(columns.source_id)
+        if columns.currency != blank:
+            currency = currency_code(cells[columns.currency], options.currency)
+        category = cells[columns.category] or options.default_category
+        description = cells[columns.description]
+        # The JSON object {header: cell}, built like json.dumps(ensure_ascii=False) would.
+        pairs = zip(columns.json_keys, cells[:blank], strict=True)
+        raw_payload = "{" + ",".join([key + encode_basestring(cell) for key, cell in pairs]) + "}"
+        explicit_id = cells[columns.source_id]
         day = parsed_date.value
         if explicit_id:
             base, key, digest = explicit_id, -1, b""

@@ -248,7 +248,8 @@ class _Report:
     def executive_summary(self) -> list[Flowable]:
         s = self.summary
         story = self.kpi_section(
-            "Key metrics (first 12 months; cash and burn at the horizon end)",
+            f"Key metrics (first {self.first_year_length()} months; cash and burn at the "
+            "horizon end)",
             [
                 ("Total revenue", self.fmt.money(s.get("totalRevenue", s.get("revenue")))),
                 ("Total expenses", self.fmt.money(s.get("totalExpenses", s.get("expenses")))),
@@ -310,8 +311,11 @@ class _Report:
         story = self.kpi_section(
             "Performance highlights",
             [
-                ("Revenue (first 12 mo.)", f.money(s.get("totalRevenue", s.get("revenue")))),
-                ("Net income (first 12 mo.)", f.money(s.get("netIncome"))),
+                (
+                    f"Revenue (first {self.first_year_length()} mo.)",
+                    f.money(s.get("totalRevenue", s.get("revenue"))),
+                ),
+                (f"Net income (first {self.first_year_length()} mo.)", f.money(s.get("netIncome"))),
                 ("Gross margin", f.percent(s.get("grossMargin"))),
                 ("MRR (horizon end)", f.money(s.get("mrr"))),
                 ("ARR (horizon end)", f.money(s.get("arr"))),
@@ -462,6 +466,10 @@ class _Report:
         )
 
     # ----------------------------------------------------------------- sections
+
+    def first_year_length(self) -> int:
+        """``min(12, H)``: the months behind the "first year" totals (12 when unknown)."""
+        return len(first_year_months(self.summary)) or 12
 
     def kpi_section(self, heading: str, pairs: Sequence[tuple[str, str]]) -> list[Flowable]:
         per_row = 4

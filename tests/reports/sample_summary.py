@@ -343,7 +343,7 @@ def sample_ledger(end: str = "2024-12") -> list[dict[str, Any]]:
 
 def make_report_data(**overrides: Any) -> ReportData:
     """A :class:`ReportData` for a 36-month run with ledger, budgets and Monte Carlo."""
-    summary = overrides.pop("summary", None) or build_summary()
+    summary = overrides.pop("summary") if "summary" in overrides else build_summary()
     values: dict[str, Any] = {
         "org_name": SAMPLE_ORG_NAME,
         "currency": "USD",

@@ -209,3 +209,20 @@ def test_negative_cash_reports_the_cash_out_month() -> None:
 
     assert "Cash is projected to reach zero in Nov 2025." in text
     assert "Runway from the forecast start: 10.53 months." in text
+
+
+@pytest.mark.parametrize("template", [*sorted(TEMPLATE_TITLES), "unknown"])
+def test_a_summary_without_numbers_renders_na_instead_of_failing(template: str) -> None:
+    data = make_report_data(
+        summary={}, ledger_monthly=[], top_expense_categories=[], budget_rows=[], monte_carlo=None
+    )
+    text = pdf_text(render_pdf(data, template)[0])
+    assert "n/a" in text or "No " in text
+    assert "$0.00" not in text
+
+
+def test_a_short_run_labels_its_first_year_totals_with_the_real_month_count() -> None:
+    text = pdf_text(
+        render_pdf(make_report_data(summary=build_summary(months=3)), "investor-update")[0]
+    )
+    assert "Revenue (first 3 mo.)" in text

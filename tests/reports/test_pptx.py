@@ -166,3 +166,10 @@ def test_statements_slide_has_first_year_income_statement_and_cash_flow_tables()
 def test_control_characters_in_database_text_do_not_break_the_file() -> None:
     deck = open_deck(render_pptx(make_report_data(org_name="Acme\x00\x0b Co\ufffe")))
     assert "Acme Co" in slide_text(deck.slides[0])
+
+
+def test_a_summary_without_numbers_renders_na_instead_of_failing() -> None:
+    deck = open_deck(render_pptx(make_report_data(summary={}, monte_carlo=None)))
+    kpis = slide_text(deck.slides[2])
+    assert kpis.count("n/a") == 9
+    assert "$0.00" not in "\n".join(slide_text(s) for s in deck.slides)
