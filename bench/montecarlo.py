@@ -203,9 +203,11 @@ def main() -> None:
         f"{loop_100k:.1f} s / {sim_100k:.3f} s = {ratio:.0f}x   target >= {TARGET_RATIO:.0f}x   "
         f"{verdict(ratio >= TARGET_RATIO)}"
     )
+    rest = max(0.0, cpu_100k - sim_100k)  # resolution + statistics: the same for both ways
     print(
-        f"ratio, end to end (vectorised run incl. re-resolution and statistics, thread CPU): "
-        f"{loop_100k:.1f} s / {cpu_100k:.3f} s = {loop_100k / cpu_100k:.0f}x"
+        f"ratio, end to end (both sides plus the {rest:.3f} s of resolution and statistics, "
+        f"thread CPU): {loop_100k + rest:.1f} s / {cpu_100k:.3f} s = "
+        f"{(loop_100k + rest) / cpu_100k:.0f}x"
     )
 
 

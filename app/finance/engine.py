@@ -1,8 +1,9 @@
 """The one forecast + three-statement engine, vectorised over paths (contract §5.1.4–5.1.5).
 
-A model run is one path; Monte Carlo sends N paths through the same function. Arrays are
-``(paths, H)`` at the interface; inside the roll-up they are ``(H, paths)`` so that each month
-is a contiguous vector. The only Python loop is over the ≤ 36 months; tax and NOL are per path.
+A model run is one path; Monte Carlo sends N paths through the same function. Draws are
+``(paths, H)`` at the interface and month-major ``(H, paths)`` inside, so that each month is a
+contiguous vector. The only Python loop is over the ≤ 36 months: the operating forecast and the
+roll-up advance together, with numpy over paths (tax and NOL per path).
 """
 
 from __future__ import annotations
@@ -49,74 +50,71 @@ class EngineResult:
     lines: dict[str, np.ndarray]
 
 
-def _rows(draws: Draws | None, name: str) -> np.ndarray | None:
-    """An owned ``(H, paths)`` copy of one input's draws, or None when it is not drawn."""
-    x = None if draws is None else draws.get(name)
-    return None if x is None else np.array(np.asarray(x, dtype=float).T, order="C")
+Value = np.ndarray | float  # a per-path vector, or one number shared by every path
 
 
-def _per_month(rows: np.ndarray | None, base: float, fixed: np.ndarray) -> np.ndarray | float:
-    """Draws in forecast months and the base value in the others, or the scalar base."""
-    if rows is None:
-        return base
-    rows[fixed] = base
-    return rows
+class _Operating:
+    """Rule-4 revenue, cogs and opex (§5.1.4), advanced month by month.
 
-
-def _product(step: np.ndarray | float, horizon: int) -> np.ndarray:
-    """``∏_{j=1..i} step_j`` down the months (month 0 is the empty product 1)."""
-    steps = np.full((horizon, 1), step) if isinstance(step, float) else step
-    steps[0] = 1.0
-    return np.cumprod(steps, axis=0, out=steps)
-
-
-def _computed(res: Resolved, draws: Draws | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rule-4 revenue, cogs and opex, ``(H, 1)`` without draws else ``(H, paths)``."""
-    horizon = res.horizon
-    fixed = ~res.forecast_mask
-    growth = _per_month(_rows(draws, "revenueGrowth"), res.revenue_growth, fixed)
-    churn = _per_month(_rows(draws, "churnRate"), res.churn_math, fixed)
-    factor = (1.0 + growth) * (1.0 - churn) / (1.0 - res.churn_base_math)
-    revenue = res.opening_revenue * _product(factor, horizon)
-    cogs_rate = _per_month(_rows(draws, "cogsPercentage"), res.cogs_percentage, fixed)
-    cogs = revenue * cogs_rate
-    opex_rate = _rows(draws, "opexPercentage")
-    if opex_rate is not None:
-        base_opex = revenue * _per_month(opex_rate, 0.0, fixed)
-    else:
-        expense_growth = _per_month(_rows(draws, "expenseGrowth"), res.expense_growth, fixed)
-        base_opex = res.opex_base * _product(1.0 + expense_growth, horizon)
-    variance = _rows(draws, "opexVariance")
-    if variance is not None:
-        base_opex = base_opex * (1.0 + _per_month(variance, 0.0, fixed))
-    opex = base_opex + (res.headcount_cost + res.hiring_cost)[:, None]
-    return revenue, cogs, opex
-
-
-def operating_rows(
-    res: Resolved, draws: Draws | None, paths: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Revenue, cogs and opex, each ``(H, paths)``.
-
-    Manual, actual and driver months take their given values; their missing lines are computed
-    without draws (those months are not perturbed).
+    The growth and expense-growth products run over every month; a month's draws enter only if
+    it is a forecast month (manual, actual and driver months are not perturbed). Values stay
+    plain floats until a drawn input makes them per-path vectors.
     """
-    fixed = ~res.forecast_mask
-    deterministic = _computed(res, None)
-    stochastic = _computed(res, draws) if draws else deterministic
+
+    def __init__(self, res: Resolved, rows: Mapping[str, np.ndarray]):
+        self.res = res
+        self.rows = rows
+        self.growth_product: Value = 1.0
+        self.expense_product: Value = 1.0
+        self.people = res.headcount_cost + res.hiring_cost
+
+    def _input(self, name: str, base: float, i: int, drawn: bool) -> Value:
+        row = self.rows.get(name) if drawn else None
+        return base if row is None else row[i]
+
+    def advance(self, i: int, drawn: bool) -> None:
+        """Multiply in month i's growth factor f_i and expense step (1 + eg_i), for i ≥ 1."""
+        if i == 0:
+            return
+        res = self.res
+        growth = self._input("revenueGrowth", res.revenue_growth, i, drawn)
+        churn = self._input("churnRate", res.churn_math, i, drawn)
+        factor = (1.0 + growth) * (1.0 - churn) / (1.0 - res.churn_base_math)
+        self.growth_product = self.growth_product * factor
+        step = 1.0 + self._input("expenseGrowth", res.expense_growth, i, drawn)
+        self.expense_product = self.expense_product * step
+
+    def lines(self, i: int, drawn: bool) -> tuple[Value, Value, Value]:
+        """Revenue, cogs and opex of month i from the current products."""
+        res = self.res
+        revenue = res.opening_revenue * self.growth_product
+        cogs = revenue * self._input("cogsPercentage", res.cogs_percentage, i, drawn)
+        opex_rate = self.rows.get("opexPercentage") if drawn else None
+        if opex_rate is not None:
+            base_opex = revenue * opex_rate[i]
+        else:
+            base_opex = res.opex_base * self.expense_product
+        variance = self.rows.get("opexVariance") if drawn else None
+        if variance is not None:
+            base_opex = base_opex * (1.0 + variance[i])
+        return revenue, cogs, base_opex + float(self.people[i])
+
+
+def _fixed_lines(res: Resolved) -> list[tuple[float, float, float]]:
+    """Revenue, cogs and opex of each non-forecast month: given, else computed without draws."""
+    deterministic = _Operating(res, {})
     out = []
-    for det, sto, given, mask in zip(
-        deterministic,
-        stochastic,
-        (res.given_revenue, res.given_cogs, res.given_opex),
-        (res.given_mask_revenue, res.given_mask_cogs, res.given_mask_opex),
-        strict=True,
-    ):
-        line = np.empty((res.horizon, paths))
-        line[...] = sto
-        line[fixed] = np.where(mask, given, det[:, 0])[fixed][:, None]
-        out.append(line)
-    return out[0], out[1], out[2]
+    for i in range(res.horizon):
+        deterministic.advance(i, drawn=False)
+        revenue, cogs, opex = (float(v) for v in deterministic.lines(i, drawn=False))
+        out.append(
+            (
+                float(res.given_revenue[i]) if res.given_mask_revenue[i] else revenue,
+                float(res.given_cogs[i]) if res.given_mask_cogs[i] else cogs,
+                float(res.given_opex[i]) if res.given_mask_opex[i] else opex,
+            )
+        )
+    return out
 
 
 def run_engine(
@@ -133,9 +131,26 @@ def run_engine(
     Raises:
         ComputeError: a non-finite value or a broken invariant.
     """
+    rows = {}
+    for name, x in (draws or {}).items():
+        if np.shape(x) != (paths, res.horizon):
+            raise ValueError(f"draws for {name} must have shape (paths, H)")
+        rows[name] = np.ascontiguousarray(np.asarray(x, dtype=float).T)
+    return run_engine_rows(res, rows, paths=paths, full=full)
+
+
+def run_engine_rows(
+    res: Resolved, rows: Mapping[str, np.ndarray], *, paths: int, full: bool = False
+) -> EngineResult:
+    """:func:`run_engine` with draws given month-major, ``(H, paths)`` (views are fine)."""
+    for name, x in rows.items():
+        if name not in ENGINE_INPUTS:
+            raise ValueError(f"unknown engine input {name}")
+        if x.shape != (res.horizon, paths):
+            raise ValueError(f"rows for {name} must have shape (H, paths)")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        # Overflow/NaN is not silenced: the finiteness checks below turn it into ComputeError.
-        return _run(res, draws, paths, full)
+        # Overflow/NaN is not silenced: the finiteness checks turn it into ComputeError.
+        return _run(res, rows, paths, full)
 
 
 def _debt_schedule(res: Resolved) -> tuple[list[float], list[float], list[float]]:
@@ -151,18 +166,15 @@ def _debt_schedule(res: Resolved) -> tuple[list[float], list[float], list[float]
     return interest, repayment, closing
 
 
-def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineResult:
+def _run(res: Resolved, rows: Mapping[str, np.ndarray], paths: int, full: bool) -> EngineResult:
     horizon = res.horizon
-    for name, x in (draws or {}).items():
-        if name not in ENGINE_INPUTS:
-            raise ValueError(f"unknown engine input {name}")
-        if np.shape(x) != (paths, horizon):
-            raise ValueError(f"draws for {name} must have shape (paths, H)")
-    revenue, cogs, opex = operating_rows(res, draws, paths)
-    tax_rows = _rows(draws, "taxRate")
-    ar_rows = _rows(draws, "arDays")
-    ap_rows = _rows(draws, "apDays")
-    capex_rows = _rows(draws, "capexPercentage")
+    forecast = res.forecast_mask
+    operating = _Operating(res, rows)
+    fixed = _fixed_lines(res)
+    tax_rows = rows.get("taxRate")
+    ar_rows = rows.get("arDays")
+    ap_rows = rows.get("apDays")
+    capex_rows = rows.get("capexPercentage")
     interest, repayment, closing_debt = _debt_schedule(res)
 
     ar_open = res.opening_revenue * res.ar_days / DAYS_PER_MONTH
@@ -170,8 +182,8 @@ def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineRe
     common_stock = res.initial_cash + ar_open + res.ppe - ap_open - res.debt
 
     cash_prev = np.full(paths, res.initial_cash)
-    ar_prev = np.full(paths, ar_open)
-    ap_prev = np.full(paths, ap_open)
+    ar_prev: Value = ar_open
+    ap_prev: Value = ap_open
     gross_ppe = np.full(paths, res.ppe)
     acc_dep = np.zeros(paths)
     nol = np.full(paths, res.nol_balance)
@@ -185,7 +197,9 @@ def _run(res: Resolved, draws: Draws | None, paths: int, full: bool) -> EngineRe
         kept = {name: np.empty((horizon, paths)) for name in _FULL_LINES}
 
     for i in range(horizon):
-        rev, cg, ox = revenue[i], cogs[i], opex[i]
+        drawn = bool(forecast[i])
+        operating.advance(i, drawn)
+        rev, cg, ox = operating.lines(i, drawn) if drawn else fixed[i]
         gross_profit = rev - cg
         ebitda = gross_profit - ox
         depreciation = (gross_ppe - acc_dep) * res.depreciation_rate

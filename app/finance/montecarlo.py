@@ -22,7 +22,7 @@ from scipy import stats
 
 from app.errors import InvalidParams
 from app.finance.distributions import DISTRIBUTION_DEFINITIONS, DriverSpec, parse_drivers
-from app.finance.engine import ENGINE_VERSION, run_engine
+from app.finance.engine import ENGINE_VERSION, run_engine_rows
 from app.finance.inputs import LINES, ModelInputs, Resolved, resolve_inputs
 from app.finance.months import is_month_key
 from app.finance.output import (
@@ -35,8 +35,8 @@ from app.finance.output import (
 BLOCK_SIZE = 10_000  # fixed: part of the random stream's definition (§5.2.2)
 MIN_SIMULATIONS = 1
 MAX_SIMULATIONS = 100_000
-# Peak float64 temporaries per path and month inside run_engine (cash-only mode), measured with
-# tracemalloc in bench/montecarlo.py and rounded up.
+# Float64 temporaries per path and month inside run_engine (cash-only mode): bench/montecarlo.py
+# measures ≈ 12 with tracemalloc; doubled for headroom.
 ENGINE_ARRAYS_PER_PATH_MONTH = 24
 FLOAT_BYTES = 8
 # Paths per engine call: measured fastest (bench/montecarlo.py), as the per-month vectors of
@@ -189,16 +189,17 @@ def simulate(
         start = b * BLOCK_SIZE
         size = min(BLOCK_SIZE, num_simulations - start)
         rng = np.random.default_rng([seed, b])
-        draws: dict[str, np.ndarray] = {}
+        rows: dict[str, np.ndarray] = {}
         for spec in used:
             x = spec.sample(rng, (size, horizon))
             means[spec.name][start : start + size] = x.mean(axis=1)
-            draws[str(spec.target)] = x
+            rows[str(spec.target)] = np.ascontiguousarray(x.T)  # month-major for the engine
+            del x
         for lo in range(0, size, slice_paths):
             hi = min(size, lo + slice_paths)
-            part = {target: x[lo:hi] for target, x in draws.items()}
-            cash[start + lo : start + hi] = run_engine(res, part, paths=hi - lo).cash
-        del draws
+            part = {target: r[:, lo:hi] for target, r in rows.items()}
+            cash[start + lo : start + hi] = run_engine_rows(res, part, paths=hi - lo).cash
+        del rows
         if on_block is not None:
             on_block(b + 1, n_blocks)
     return Simulation(cash=cash, driver_means=means)
