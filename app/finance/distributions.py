@@ -244,7 +244,9 @@ def _parse_one(name: str, raw: object) -> DriverSpec:
     if not isinstance(raw, Mapping):
         raise _SpecReader(name, {}).fail("spec must be an object")
     r = _SpecReader(name, raw)
-    dist_raw = raw.get("dist", raw.get("distribution"))
+    dist_raw = raw.get("dist")
+    if dist_raw is None:
+        dist_raw = raw.get("distribution")
     if dist_raw is None:
         dist_raw = "normal"
     if not isinstance(dist_raw, str):

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from app.errors import ComputeError
 from app.finance.engine import ENGINE_VERSION, RUNWAY_NO_BURN_MONTHS, EngineResult, run_engine
 from app.finance.inputs import ModelInputs, Resolved, resolve_inputs
 from app.finance.output import (
@@ -383,7 +384,10 @@ def build_summary(
     if res.marketing is not None and res.marketing > 0 and horizon >= MAGIC_NUMBER_MIN_MONTHS:
         recent = float(np.mean(revenue[-3:])) - float(np.mean(revenue[-6:-3]))
         magic_number = 4.0 * recent / res.marketing
-    rule_of_40 = (res.growth_factor**12 - 1.0) * 100.0 + ebitda_margin * 100.0
+    try:
+        rule_of_40 = (res.growth_factor**12 - 1.0) * 100.0 + ebitda_margin * 100.0
+    except OverflowError as exc:
+        raise ComputeError("non-finite ruleOf40 (growth factor overflows)") from exc
     unit = _unit_economics(res, mrr, gross_margin)
 
     money = rounded_or_none

@@ -86,6 +86,7 @@ def test_driver_names_map_to_engine_inputs_or_are_unused(name: str, target: str 
             {"left": 0, "mode": 2, "right": 10},
         ),
         ({"dist": "gamma", "k": 2, "theta": 3}, {"shape": 2, "scale": 3}),
+        ({"dist": None, "distribution": "Uniform", "min": 1, "max": 2}, {"low": 1, "high": 2}),
         ({"dist": "beta", "alpha": 2, "beta": 3}, {"alpha": 2, "beta": 3, "low": 0, "high": 1}),
     ],
 )

@@ -111,8 +111,11 @@ def test_a_broken_invariant_is_a_compute_error(monkeypatch: pytest.MonkeyPatch) 
         run(rich_inputs())
 
 
-def test_a_non_finite_forecast_is_a_compute_error_never_zero_filled() -> None:
-    mi = build_inputs(assumptions=simple(revenueGrowth=1e200), params={"horizon": 36})
+@pytest.mark.parametrize(("growth", "horizon"), [(1e200, 36), (1e26, 3)])
+def test_a_non_finite_forecast_is_a_compute_error_never_zero_filled(
+    growth: float, horizon: int
+) -> None:
+    mi = build_inputs(assumptions=simple(revenueGrowth=growth), params={"horizon": horizon})
     with pytest.raises(ComputeError, match="non-finite"):
         run(mi)
 
