@@ -15,6 +15,10 @@ reproduces each on the stock classes first):
     by re-running its dramatiq message.
 (c) Messages requeued when a worker stops are not announced, so live workers find them only by
     a random rescan (minutes). Fix: requeue sends the same NOTIFY as an enqueue.
+(e) A consumer at its prefetch limit sleeps ``compute_backoff(misses)`` and never resets
+    ``misses``, so soon every full moment costs a whole second. The bridge keeps consumers near
+    that limit on purpose (its window is a small multiple of the threads), so this throttled
+    the pipeline to ~30 jobs/s. Fix: wait on a condition that ack/nack signal.
 (d) The default pool of 16 connections is exhausted above ~12 threads, leaving messages
     un-acked (psycopg2's pool raises instead of waiting). Fix: the pool is sized from the thread
     count and the queues (:func:`pool_size`).
@@ -25,7 +29,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterable
+from typing import Any
 
 import dramatiq
 import psycopg2.pool
@@ -82,7 +88,29 @@ def pool_size(threads: int, queues: int) -> int:
 
 
 class HardenedConsumer(PostgresConsumer):
-    """A consumer without advisory locks that announces its requeues."""
+    """A consumer without advisory locks that announces its requeues and wakes on acks."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._room = threading.Condition()
+
+    def __next__(self) -> dramatiq.MessageProxy | None:
+        # Only this thread adds to in_processing; acks only remove: the check cannot go stale.
+        if len(self.in_processing) >= self.prefetch:
+            with self._room:
+                self._room.wait(timeout=self.timeout)
+            return None
+        return super().__next__()
+
+    def ack(self, message: dramatiq.MessageProxy) -> None:
+        super().ack(message)
+        with self._room:
+            self._room.notify()
+
+    def nack(self, message: dramatiq.MessageProxy) -> None:
+        super().nack(message)
+        with self._room:
+            self._room.notify()
 
     def consume_one(self, message: dramatiq.Message) -> bool:
         if message.message_id in self.in_processing:

@@ -59,7 +59,11 @@ class Database:
     def __init__(self, url: DatabaseUrl, *, max_connections: int, application_name: str) -> None:
         self.url = url
         self._kwargs = connect_kwargs(url, application_name)
+        # Opened lazily (minconn 0 at creation), then kept: psycopg2 closes a returned connection
+        # when the pool already holds `minconn`, so raise it to the maximum (else one new
+        # connection per statement, the legacy worker's P11).
         self._pool = psycopg2.pool.ThreadedConnectionPool(0, max_connections, **self._kwargs)
+        self._pool.minconn = max_connections
         self._slots = threading.BoundedSemaphore(max_connections)
 
     def connect(self, *, autocommit: bool = False) -> psycopg2.extensions.connection:

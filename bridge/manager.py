@@ -71,6 +71,7 @@ class BridgeManager:
             if not slots:
                 result.window_full = True
                 return result
+            execute(cur, "bridge_plan_settings")
             rows = execute(
                 cur,
                 "bridge_dispatch",

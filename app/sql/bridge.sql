@@ -4,6 +4,12 @@
 -- Bridges take turns computing the window, so two bridges never overfill it.
 SELECT pg_try_advisory_xact_lock(%(lock_key)s) AS locked;
 
+-- name: bridge_plan_settings
+-- The dispatch must walk the (status, priority, created_at) index in order with a LIMIT. On a
+-- table without fresh statistics (a burst of inserts before autovacuum analyzes it) the planner
+-- prefers bitmap scans plus a sort of every waiting row (~45 ms at 100k rows, per dispatch).
+SET LOCAL enable_bitmapscan = off;
+
 -- name: bridge_window
 -- Per dramatiq queue: threads of live worker processes, and messages not yet finished.
 SELECT q.queue,
@@ -18,7 +24,14 @@ SELECT q.queue,
 -- Claim due rows (one statement, all queues, priority then age, SKIP LOCKED, at most the free
 -- slots of each queue), mark them with a dispatch marker, write one dramatiq-pg message per row
 -- and announce it on the channel dramatiq-pg consumers LISTEN to. All in the caller's transaction.
-WITH routes AS (
+--
+-- Plan: `ORDER BY priority DESC, created_at ASC` mixes directions, so the backend's index
+-- (status, priority, created_at) cannot return it in order and a plain claim sorts every waiting
+-- row (45 ms at 100k rows). Instead: a loose index scan lists the distinct priorities of queued
+-- rows, highest first; within one priority a forward range scan of the index yields created_at
+-- ascending with no sort; `retrying` rows (few) are taken separately. Only those few candidates
+-- are then locked with FOR UPDATE SKIP LOCKED and re-checked.
+WITH RECURSIVE routes AS (
   SELECT * FROM jsonb_to_recordset(%(routes)s::jsonb) AS r(job_type text, queue text, actor text)
 ), slots AS (
   SELECT s.queue, s.n, array_agg(r.job_type) AS types
@@ -26,12 +39,39 @@ WITH routes AS (
     JOIN routes r ON r.queue = s.queue
    WHERE s.n > 0
    GROUP BY s.queue, s.n
+), prio(p) AS (
+  SELECT max(priority) FROM jobs WHERE status = 'queued'
+  UNION ALL
+  SELECT (SELECT max(j.priority) FROM jobs j WHERE j.status = 'queued' AND j.priority < prio.p)
+    FROM prio WHERE prio.p IS NOT NULL
+), candidates AS (
+  SELECT s.queue, c.id
+    FROM slots s
+    CROSS JOIN LATERAL (
+      (SELECT q.id, q.priority, q.created_at
+         FROM prio
+         CROSS JOIN LATERAL (
+           SELECT j.id, j.priority, j.created_at FROM jobs j
+            WHERE j.status = 'queued' AND j.priority = prio.p AND j.job_type = ANY(s.types)
+              AND (j.next_run_at IS NULL OR j.next_run_at <= now()) AND j.cancel_requested = false
+            ORDER BY j.created_at
+            LIMIT 2 * s.n) q
+        WHERE prio.p IS NOT NULL
+        LIMIT 2 * s.n)
+      UNION ALL
+      (SELECT j.id, j.priority, j.created_at FROM jobs j
+        WHERE j.status = 'retrying' AND j.job_type = ANY(s.types)
+          AND (j.next_run_at IS NULL OR j.next_run_at <= now()) AND j.cancel_requested = false
+        ORDER BY j.priority DESC, j.created_at
+        LIMIT 2 * s.n)
+    ) c
 ), picked AS (
   SELECT c.id, gen_random_uuid() AS message_id
     FROM slots s
     CROSS JOIN LATERAL (
       SELECT j.id FROM jobs j
-       WHERE j.status IN ('queued', 'retrying') AND j.job_type = ANY(s.types)
+       WHERE j.id = ANY(ARRAY(SELECT cd.id FROM candidates cd WHERE cd.queue = s.queue))
+         AND j.status IN ('queued', 'retrying') AND j.job_type = ANY(s.types)
          AND (j.next_run_at IS NULL OR j.next_run_at <= now()) AND j.cancel_requested = false
        ORDER BY j.priority DESC, j.created_at ASC
        LIMIT s.n
@@ -43,6 +83,8 @@ WITH routes AS (
          updated_at = now()
     FROM picked p
    WHERE j.id = p.id
+     -- lets the planner reach the few rows by primary key instead of hashing the whole table
+     AND j.id = ANY(ARRAY(SELECT pk.id FROM picked pk))
   RETURNING j.id, j.job_type, j.priority, j.created_at, p.message_id
 ), messages AS (
   INSERT INTO dramatiq.queue (queue_name, message_id, "state", message)
@@ -101,7 +143,7 @@ UPDATE jobs j
                   jsonb_build_object('attempt', j.attempts + 1)),
                 %(max_entries)s)
   FROM decided d
- WHERE j.id = d.id
+ WHERE j.id = d.id AND j.id = ANY(ARRAY(SELECT x.id FROM decided x))
 RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.queue, j.status, j.last_error,
           dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
           pg_notify('finapilot_job_events', j.id::text);
@@ -123,7 +165,7 @@ UPDATE jobs j
    SET status = 'retrying', next_run_at = now(), worker_id = NULL, run_started_at = NULL,
        visibility_expires_at = NULL, updated_at = now()
   FROM stale s
- WHERE j.id = s.id
+ WHERE j.id = s.id AND j.id = ANY(ARRAY(SELECT x.id FROM stale x))
 RETURNING j.id::text AS job_id, j.job_type, j.queue, s.marker;
 
 -- name: reaper_reject_messages
@@ -145,7 +187,7 @@ UPDATE jobs j
                 j.logs, dramatiq.finapilot_log_entry('info', 'Job cancelled by user', '{}'::jsonb),
                 %(max_entries)s)
   FROM waiting w
- WHERE j.id = w.id
+ WHERE j.id = w.id AND j.id = ANY(ARRAY(SELECT x.id FROM waiting x))
 RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.queue, j.status,
           'Cancelled: cancelled while waiting' AS last_error,
           dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
