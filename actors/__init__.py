@@ -23,4 +23,4 @@ dramatiq.set_broker(broker)
 announce(settings, worker_id=worker_id, concurrency=threads)
 check_or_exit(db)
 
-from actors import noop, placeholders  # noqa: E402,F401  (registers the actors)
+from actors import csv_import, exports, model_run, monte_carlo, noop  # noqa: E402,F401  (registers the actors)

@@ -1,4 +1,4 @@
-"""Actors whose job types are not implemented yet: they fail clearly, never invent a result."""
+"""A stand-in actor for a job type not implemented yet: it fails clearly, never invents a result."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import dramatiq
 from app.errors import PermanentError
 from app.jobtypes import JOB_TYPES
 
-PENDING: tuple[str, ...] = (
-    "model_run", "monte_carlo", "export_pdf", "export_pptx", "export_csv", "csv_import",
-)
 
-
-def _placeholder(name: str) -> None:
+def placeholder(name: str) -> None:
     spec = JOB_TYPES[name]
 
     def run(job_id: str) -> None:
@@ -21,7 +17,3 @@ def _placeholder(name: str) -> None:
     run.__name__ = name
     dramatiq.actor(actor_name=spec.actor_name, queue_name=spec.queue,
                    time_limit=spec.time_limit_ms)(run)
-
-
-for _name in PENDING:
-    _placeholder(_name)

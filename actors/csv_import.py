@@ -1,0 +1,7 @@
+"""``csv_import``: not wired yet (fails clearly, never invents a result)."""
+
+from __future__ import annotations
+
+from actors.placeholders import placeholder
+
+placeholder("csv_import")
