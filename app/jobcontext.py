@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg2.extras
 
-from app.db import Database, jsonb
+from app.db import Database, execute, jsonb
 from app.errors import InvalidParams, JobCancelled, LeaseLost, WorkerShutdown
 from app.records import ClaimedJob
 from app.settings import Settings
@@ -33,10 +33,12 @@ class JobResult:
     Attributes:
         meta: the success log entry's meta (a per-type result summary, never parameters).
         finalize: domain writes to run inside the final transaction, before the job row.
+        committed: the actor already committed its own final transaction (commit_success).
     """
 
     meta: dict[str, Any] = field(default_factory=dict)
     finalize: Finalizer | None = None
+    committed: bool = False
 
 
 class JobContext:
@@ -82,7 +84,7 @@ class JobContext:
         if self._release.is_set():
             raise WorkerShutdown(self.job.id)
 
-    def _fence(self) -> dict[str, Any]:
+    def fence(self) -> dict[str, Any]:
         return {
             "job_id": self.job.id,
             "worker_id": self.worker_id,
@@ -109,7 +111,7 @@ class JobContext:
         if milestone is None and now - self._last_progress_at < PROGRESS_MIN_INTERVAL_S:
             return
         self._last_progress_at = now
-        rows = self.db.run("job_progress", {**self._fence(), "progress": percent})
+        rows = self.db.run("job_progress", {**self.fence(), "progress": percent})
         self._after_write(rows)
         if milestone is not None:
             self.log(milestone, {"status": "running", "progress": percent})
@@ -120,7 +122,7 @@ class JobContext:
         if "params" in meta:
             raise ValueError("a log entry must not carry a params key (it would shadow the job's)")
         rows = self.db.run(
-            "job_log_append", {**self._fence(), "level": level, "msg": msg, "meta": jsonb(meta)}
+            "job_log_append", {**self.fence(), "level": level, "msg": msg, "meta": jsonb(meta)}
         )
         self._after_write(rows)
 
@@ -128,12 +130,45 @@ class JobContext:
         """Declare success; the middleware commits ``finalize`` and the job in one transaction."""
         self.result = JobResult(meta=meta or {}, finalize=finalize)
 
+    def commit_success(self, cur: psycopg2.extras.RealDictCursor, meta: dict[str, Any]) -> None:
+        """Complete the job on ``cur``, inside a transaction the actor opened and will commit.
+
+        For jobs whose domain writes must share one transaction with the completion but take
+        long (a CSV import): the job row is locked only here, at the end, so heartbeats keep
+        running meanwhile. Raises LeaseLost or JobCancelled (the caller's transaction then rolls
+        back, so none of its writes stay) exactly where the middleware's own final transaction
+        would stop.
+        """
+        complete_on(cur, self, meta)
+        self.result = JobResult(meta=meta, committed=True)
+
     def require(self, name: str, kind: type | tuple[type, ...] = str) -> Any:
         """A required parameter of the given type, or a clear :class:`InvalidParams`."""
         value = self.params.get(name)
         if value is None or not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
             raise InvalidParams(f"parameter {name!r} is missing or has the wrong type")
         return value
+
+
+def complete_on(cur: psycopg2.extras.RealDictCursor, ctx: JobContext, meta: dict[str, Any]) -> None:
+    """Lock the job row, check ownership and the cancel flag, write ``completed`` (§4.3)."""
+    rows = execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})
+    row = rows[0] if rows else None
+    owned = bool(
+        row
+        and row["status"] == "running"
+        and row["worker_id"] == ctx.worker_id
+        and row["run_started_at"] == ctx.job.run_token
+    )
+    if not owned:
+        ctx.mark_lease_lost()
+        raise LeaseLost(ctx.job.id)
+    assert row is not None
+    if row["cancel_requested"]:
+        ctx.request_cancel()
+        raise JobCancelled(ctx.job.id)
+    if not execute(cur, "job_complete", {**ctx.fence(), "meta": jsonb(meta)}):
+        raise LeaseLost(ctx.job.id)
 
 
 class ActiveJobs:

@@ -15,10 +15,10 @@ import dramatiq
 import psycopg2
 from dramatiq.middleware import SkipMessage
 
-from app.db import Database, execute, jsonb
+from app.db import Database, execute
 from app.domain import Transition, apply_transition
 from app.errors import JobCancelled, LeaseLost, WorkerShutdown
-from app.jobcontext import ACTIVE, JobContext, bind, peek
+from app.jobcontext import ACTIVE, JobContext, bind, complete_on, peek
 from app.records import DISPATCH_PREFIX, ClaimedJob
 from app.retry import backoff_s, classify
 from app.settings import Settings
@@ -98,8 +98,6 @@ class JobLifecycle(dramatiq.Middleware):
             try:
                 self._complete(ctx)
                 return
-            except (JobCancelled, LeaseLost):
-                raise
             except Exception as exc:  # the finalizer failed: an ordinary failure
                 exception = exc
         if isinstance(exception, JobCancelled):
@@ -112,53 +110,36 @@ class JobLifecycle(dramatiq.Middleware):
         else:
             self._fail(ctx, exception)
 
-    def _fence(self, ctx: JobContext) -> dict[str, Any]:
-        return {
-            "job_id": ctx.job.id,
-            "worker_id": self.worker_id,
-            "run_token": ctx.job.run_token,
-            "max_entries": self.settings.log_max_entries,
-        }
-
     def _complete(self, ctx: JobContext) -> None:
         assert ctx.result is not None
+        if ctx.result.committed:  # the actor ran its own final transaction (commit_success)
+            logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+            return
         for attempt in range(1, FINAL_TX_TRIES + 1):
             try:
                 with self.db.transaction() as cur:
-                    rows = execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})
-                    row = rows[0] if rows else None
-                    if not self._owned(ctx, row):
-                        ctx.mark_lease_lost()
-                        raise LeaseLost(ctx.job.id)
-                    assert row is not None
-                    if row["cancel_requested"]:
-                        self._write_cancel(cur, ctx)
-                        logger.info("job_cancelled job_id=%s at=final-transaction", ctx.job.id)
-                        return
                     if ctx.result.finalize is not None:
+                        # Lock first, so domain writes happen only for an owned, uncancelled job.
+                        execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})
+                        ctx.checkpoint()
                         ctx.result.finalize(cur)
-                    execute(cur, "job_complete", {**self._fence(ctx), "meta": jsonb(ctx.result.meta)})
+                    complete_on(cur, ctx, ctx.result.meta)
                 logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
                 return
             except psycopg2.Error as exc:
                 if exc.pgcode in _RETRY_TX_SQLSTATES and attempt < FINAL_TX_TRIES:
                     continue
                 raise
+            except JobCancelled:
+                self._cancel(ctx)
+                return
             except LeaseLost:
                 logger.warning("job_lease_lost job_id=%s at=final-transaction", ctx.job.id)
                 self._after_lost_lease(ctx)
                 return
 
-    def _owned(self, ctx: JobContext, row: dict[str, Any] | None) -> bool:
-        return bool(
-            row
-            and row["status"] == "running"
-            and row["worker_id"] == self.worker_id
-            and row["run_started_at"] == ctx.job.run_token
-        )
-
     def _write_cancel(self, cur: Any, ctx: JobContext) -> bool:
-        if not execute(cur, "job_cancel_running", self._fence(ctx)):
+        if not execute(cur, "job_cancel_running", ctx.fence()):
             return False
         self._domain(cur, ctx, Transition.FAIL, "Cancelled: cancelled by user")
         return True
@@ -173,7 +154,7 @@ class JobLifecycle(dramatiq.Middleware):
 
     def _release(self, ctx: JobContext) -> None:
         with self.db.transaction() as cur:
-            done = execute(cur, "job_release_shutdown", self._fence(ctx))
+            done = execute(cur, "job_release_shutdown", ctx.fence())
             if done:
                 self._domain(cur, ctx, Transition.RESET, None)
         logger.warning("job_released job_id=%s reason=shutdown-timeout released=%s",
@@ -187,7 +168,7 @@ class JobLifecycle(dramatiq.Middleware):
                 cur,
                 "job_fail",
                 {
-                    **self._fence(ctx),
+                    **ctx.fence(),
                     "retryable": failure.retryable,
                     "last_error": failure.last_error,
                     "error_type": failure.error_type,
