@@ -19,6 +19,10 @@ reproduces each on the stock classes first):
     ``misses``, so soon every full moment costs a whole second. The bridge keeps consumers near
     that limit on purpose (its window is a small multiple of the threads), so this throttled
     the pipeline to ~30 jobs/s. Fix: wait on a condition that ack/nack signal.
+(f) ``poll_for_notify`` first checks its LISTEN connection with ``conn.poll()``, which reads
+    pending NOTIFYs off the socket into ``conn.notifies``; it then ``select()``s on the drained
+    socket for the full timeout (1 s) before returning them. Under a steady stream of NOTIFYs a
+    dispatched message waited up to a second. Fix: take buffered notifies before waiting.
 (d) The default pool of 16 connections is exhausted above ~12 threads, leaving messages
     un-acked (psycopg2's pool raises instead of waiting). Fix: the pool is sized from the thread
     count and the queues (:func:`pool_size`).
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import sys
 import threading
 from collections.abc import Iterable
@@ -36,8 +41,17 @@ from typing import Any
 import dramatiq
 import psycopg2.pool
 from dramatiq.middleware import Prometheus, TimeLimit
+from dramatiq_pg.broker import QUERIES as STOCK_QUERIES
 from dramatiq_pg.broker import PostgresBroker, PostgresConsumer
-from dramatiq_pg.utils import QueryManager, transaction
+from dramatiq_pg.utils import (
+    QueryManager,
+    check_conn,
+    getconn,
+    raise_connection_error,
+    tidy4json,
+    transaction,
+)
+from psycopg2.extras import Json
 
 from app.db import Database, connect_kwargs
 from app.jobtypes import QUEUES
@@ -102,8 +116,37 @@ class HardenedConsumer(PostgresConsumer):
             return None
         return super().__next__()
 
+    def poll_for_notify(self) -> None:
+        conn = self.get_listen_conn()  # its health check may buffer notifies already
+        if not conn.notifies:
+            select.select([conn], [], [], self.timeout)
+            check_conn(conn)
+        self.notifies += conn.notifies[:]
+        conn.notifies[:] = []
+
+    def get_consume_conn(self) -> Any:
+        # One statement per call on this connection: autocommit saves BEGIN/COMMIT round trips.
+        conn = super().get_consume_conn()
+        if not conn.autocommit:
+            conn.autocommit = True
+        return conn
+
+    @raise_connection_error
     def ack(self, message: dramatiq.MessageProxy) -> None:
-        super().ack(message)
+        # As dramatiq-pg's ack (state 'done' + the ack NOTIFY), in autocommit: one round trip.
+        conn = getconn(self.pool)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as curs:
+                curs.execute(STOCK_QUERIES.ACK, (
+                    Json(tidy4json(message)), message.message_id, message.queue_name,
+                    f"dramatiq.{message.queue_name}.ack", message.message_id,
+                ))
+        finally:
+            if not conn.closed:
+                conn.autocommit = False
+            self.pool.putconn(conn)
+        self.in_processing.discard(message.message_id)
         with self._room:
             self._room.notify()
 
@@ -144,7 +187,23 @@ class HardenedConsumer(PostgresConsumer):
 
 
 class HardenedPostgresBroker(PostgresBroker):
-    """dramatiq-pg's broker with :class:`HardenedConsumer` (no results backend)."""
+    """dramatiq-pg's broker with :class:`HardenedConsumer` (no results backend).
+
+    It declares no delay queues: retries and schedules go through ``jobs.next_run_at``, never
+    through dramatiq's delay queue, so a ``.DQ`` consumer would only hold two connections and
+    wake on every NOTIFY for nothing.
+    """
+
+    def declare_queue(self, queue_name: str) -> None:
+        if queue_name not in self.queues:
+            self.emit_before("declare_queue", queue_name)
+            self.queues[queue_name] = True
+            self.emit_after("declare_queue", queue_name)
+
+    def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:
+        if delay:
+            raise ValueError("delayed messages are not supported: use jobs.next_run_at")
+        return super().enqueue(message)
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> HardenedConsumer:
         return HardenedConsumer(
@@ -186,8 +245,7 @@ def build_broker(
         GracefulShutdown(settings),
     ]
     broker = HardenedPostgresBroker(
-        # dramatiq consumes every queue and its delay queue (".DQ"): two consumers per queue.
-        pool=make_dramatiq_pool(settings, pool_size(threads, 2 * len(QUEUES))),
+        pool=make_dramatiq_pool(settings, pool_size(threads, len(QUEUES))),
         results=False,
         middleware=middleware,
     )

@@ -105,9 +105,15 @@ class Database:
                 raise
 
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run one named statement in its own transaction and return its rows (if any)."""
-        with self.transaction() as cur:
-            return execute(cur, name, params)
+        """Run one named statement on its own (autocommit: one round trip, not three)."""
+        with self.connection() as conn:
+            conn.autocommit = True
+            try:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                    return execute(cur, name, params)
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
 
     def close(self) -> None:
         self._pool.closeall()

@@ -67,10 +67,11 @@ class Procs:
         self.procs.append(popen)
         return popen
 
-    def worker(self, module: str, env: dict[str, str], processes: int, threads: int) -> None:
+    def worker(self, module: str, env: dict[str, str], processes: int, threads: int,
+               queues: tuple[str, ...] = ("default",)) -> None:
         prom = tempfile.mkdtemp(dir=self.logdir)
         self.start([str(BIN / "dramatiq"), module, "--processes", str(processes), "--threads",
-                    str(threads)],
+                    str(threads), "--queues", *queues],
                    {**env, "dramatiq_prom_port": str(free_port()), "dramatiq_prom_db": prom},
                    "worker")
 

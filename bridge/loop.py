@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 JOBS_CHANNEL = "finapilot_jobs"
 STATS_INTERVAL_S = 5.0
+#: After a wake-up by acks only, gather more acks this long so one dispatch fills many slots.
+ACK_COALESCE_S = 0.01
 MAX_ERROR_BACKOFF_S = 10.0
 
 
@@ -139,4 +141,9 @@ class BridgeLoop:
             if not ready:
                 return
         conn.poll()
+        new_jobs = any(n.channel == JOBS_CHANNEL for n in conn.notifies)
         conn.notifies.clear()
+        if not new_jobs:
+            self._stopping.wait(ACK_COALESCE_S)
+            conn.poll()
+            conn.notifies.clear()

@@ -35,7 +35,7 @@ class Heartbeat(dramatiq.Middleware):
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         whitelist = worker.consumer_whitelist
-        queues = sorted(q for q in whitelist if not q.endswith(".DQ")) if whitelist else None
+        queues = sorted(whitelist) if whitelist else None
         self._presence = {
             "worker_id": self.worker_id,
             "hostname": socket.gethostname(),

@@ -15,7 +15,7 @@ import dramatiq
 import psycopg2
 from dramatiq.middleware import SkipMessage
 
-from app.db import Database, execute
+from app.db import Database, execute, jsonb
 from app.domain import Transition, apply_transition
 from app.errors import JobCancelled, LeaseLost, WorkerShutdown
 from app.jobcontext import ACTIVE, JobContext, bind, complete_on, peek
@@ -115,13 +115,18 @@ class JobLifecycle(dramatiq.Middleware):
         if ctx.result.committed:  # the actor ran its own final transaction (commit_success)
             logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
             return
+        if ctx.result.finalize is None:
+            # Nothing to write but the job row: one fenced statement (owned, not cancelled).
+            # Zero rows: cancelled or lost; the full path below tells which.
+            if self.db.run("job_complete", {**ctx.fence(), "meta": jsonb(ctx.result.meta)}):
+                logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+                return
         for attempt in range(1, FINAL_TX_TRIES + 1):
             try:
                 with self.db.transaction() as cur:
                     if ctx.result.finalize is not None:
                         # Lock first, so domain writes happen only for an owned, uncancelled job.
                         execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})
-                        ctx.checkpoint()
                         ctx.result.finalize(cur)
                     complete_on(cur, ctx, ctx.result.meta)
                 logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
