@@ -4,6 +4,7 @@ database cloned per test, factories with defaults, and real ``dramatiq``/bridge 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,10 +51,16 @@ def _admin_url() -> tuple[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url, None
-    from app.embedded import start_embedded
+    from app.embedded import DATA_ROOT, start_embedded
 
+    # One embedded server per test session (sessions may run side by side); folders left by
+    # sessions that died are removed first.
+    for stale in DATA_ROOT.glob("pg-test-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
     server = start_embedded(
-        "pg-test",
+        f"pg-test-{os.getpid()}",
         settings=("max_connections=400", "fsync=off", "synchronous_commit=off",
                   "full_page_writes=off"),
     )
@@ -85,6 +92,7 @@ def pg_admin() -> Iterator[str]:
     conn.close()
     if server is not None:
         server.stop()
+        shutil.rmtree(server.pgdata, ignore_errors=True)
 
 
 @pytest.fixture
