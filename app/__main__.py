@@ -1,4 +1,5 @@
-"""``python -m app``: ``demo`` (embedded default, sample jobs), ``run`` (against DATABASE_URL)."""
+"""``python -m app``: ``demo`` (embedded default, sample jobs), ``run`` (bridge + worker against
+DATABASE_URL), ``jobs`` (operator commands)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="run sample jobs on an embedded PostgreSQL; no setup needed")
     run = sub.add_parser("run", help="run a bridge and a worker against DATABASE_URL")
     run.add_argument("--threads", type=int, default=4, help="dramatiq threads (default 4)")
+    from app import ops
+
+    ops.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
+    if args.command == "jobs":
+        from app.broker import settings_or_exit
+
+        return ops.run(args, settings_or_exit())
     from app import demo
 
     if args.command == "demo":
