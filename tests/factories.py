@@ -1,0 +1,248 @@
+"""Factories with defaults for the domain rows the job types read (each section has an owner).
+
+Plain functions over a :class:`~app.db.Database`; every test database is a fresh clone of the
+template, so nothing needs tearing down.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from app.client import JobHandle, submit
+from app.db import Database, jsonb
+
+# ---------------------------------------------------------------------------------------------
+# Models, model runs, ledger, headcount, drivers, metric cube, Monte Carlo jobs
+# (model_run and monte_carlo job tests)
+# ---------------------------------------------------------------------------------------------
+
+#: A small valid model: 12 months from 2025-01, every level given by the assumptions.
+DEFAULT_ASSUMPTIONS: dict[str, Any] = {
+    "initialCash": 500_000,
+    "baselineRevenue": 40_000,
+    "baselineExpenses": 55_000,
+    "revenueGrowth": 0.04,
+    "cogsPercentage": 0.25,
+}
+DEFAULT_METADATA: dict[str, Any] = {"startMonth": "2025-01", "forecastDuration": 12}
+
+
+def insert_model(
+    db: Database,
+    org_id: str,
+    *,
+    assumptions: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    manual_inputs: dict[str, Any] | None = None,
+    name: str = "Operating plan",
+    version: int = 1,
+) -> str:
+    """A ``models`` row; returns its id."""
+    model_json: dict[str, Any] = {
+        "assumptions": copy.deepcopy(DEFAULT_ASSUMPTIONS if assumptions is None else assumptions),
+        "metadata": copy.deepcopy(DEFAULT_METADATA if metadata is None else metadata),
+    }
+    if manual_inputs is not None:
+        model_json["manualInputs"] = manual_inputs
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO models (org_id, name, model_json, version) VALUES (%s, %s, %s, %s)"
+            " RETURNING id::text",
+            (org_id, name, jsonb(model_json), version),
+        )
+        return str(cur.fetchone()["id"])
+
+
+def insert_model_run(
+    db: Database,
+    org_id: str,
+    model_id: str,
+    *,
+    run_type: str = "baseline",
+    params_json: dict[str, Any] | None = None,
+    status: str = "queued",
+    summary_json: dict[str, Any] | None = None,
+) -> str:
+    """A ``model_runs`` row as the backend creates it; returns its id."""
+    params = {"modelType": "prophet"} if params_json is None else params_json
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO model_runs (model_id, org_id, run_type, params_json, status, summary_json)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id::text",
+            (
+                model_id,
+                org_id,
+                run_type,
+                jsonb(params),
+                status,
+                None if summary_json is None else jsonb(summary_json),
+            ),
+        )
+        return str(cur.fetchone()["id"])
+
+
+def insert_transactions(
+    db: Database,
+    org_id: str,
+    rows: list[tuple[str, float, str | None]],
+    *,
+    currency: str = "USD",
+    is_duplicate: bool = False,
+) -> None:
+    """``raw_transactions`` rows from ``(date, amount, category)`` tuples."""
+    with db.transaction() as cur:
+        for date, amount, category in rows:
+            cur.execute(
+                "INSERT INTO raw_transactions (org_id, date, amount, currency, category,"
+                " is_duplicate) VALUES (%s, %s, %s, %s, %s, %s)",
+                (org_id, date, amount, currency, category, is_duplicate),
+            )
+
+
+def insert_headcount_plan(
+    db: Database,
+    org_id: str,
+    *,
+    start_date: str,
+    salary: float | None = 120_000,
+    quantity: int = 1,
+    status: str = "planned",
+    end_date: str | None = None,
+    ramp_months: int = 1,
+) -> None:
+    """One ``headcount_plans`` row."""
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO headcount_plans (org_id, name, role, quantity, salary, start_date,"
+            " end_date, ramp_months, status) VALUES (%s, 'Hire', 'Engineer', %s, %s, %s, %s,"
+            " %s, %s)",
+            (org_id, quantity, salary, start_date, end_date, ramp_months, status),
+        )
+
+
+def insert_driver(
+    db: Database,
+    org_id: str,
+    model_id: str,
+    name: str,
+    *,
+    values: dict[str, float] | None = None,
+    scenario: str = "Base",
+    is_calculated: bool = False,
+) -> str:
+    """A ``drivers`` row with its ``driver_values`` in the named scenario (created if missing)."""
+    with db.transaction() as cur:
+        cur.execute(
+            "SELECT id FROM financial_scenarios WHERE model_id = %s AND name = %s",
+            (model_id, scenario),
+        )
+        found = cur.fetchone()
+        if found is None:
+            cur.execute(
+                "INSERT INTO financial_scenarios (id, model_id, name, is_default)"
+                " VALUES (gen_random_uuid(), %s, %s, %s) RETURNING id",
+                (model_id, scenario, scenario == "Base"),
+            )
+            found = cur.fetchone()
+        scenario_id = found["id"]
+        cur.execute(
+            "INSERT INTO drivers (id, org_id, model_id, name, type, is_calculated)"
+            " VALUES (gen_random_uuid(), %s, %s, %s, 'input', %s) RETURNING id::text",
+            (org_id, model_id, name, is_calculated),
+        )
+        driver_id = str(cur.fetchone()["id"])
+        for month, value in (values or {}).items():
+            cur.execute(
+                "INSERT INTO driver_values (id, driver_id, scenario_id, month, value)"
+                " VALUES (gen_random_uuid(), %s, %s, %s, %s)",
+                (driver_id, scenario_id, month, value),
+            )
+        return driver_id
+
+
+def insert_cube_row(
+    db: Database,
+    org_id: str,
+    model_id: str,
+    *,
+    metric_name: str = "revenue",
+    month: str = "2019-01",
+    value: float = 1.0,
+    scenario_id: str | None = None,
+    department_id: str | None = None,
+) -> str:
+    """One ``metric_cube`` row; returns its id."""
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO metric_cube (org_id, model_id, metric_name, month, value, scenario_id,"
+            " department_id) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id::text",
+            (org_id, model_id, metric_name, month, value, scenario_id, department_id),
+        )
+        return str(cur.fetchone()["id"])
+
+
+def insert_monte_carlo_job(
+    db: Database,
+    org_id: str,
+    model_run_id: str,
+    *,
+    num_simulations: int = 300,
+    params_hash: str | None = "hash-1",
+    status: str = "queued",
+) -> str:
+    """A ``monte_carlo_jobs`` row as the backend creates it; returns its id."""
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO monte_carlo_jobs (model_run_id, org_id, num_simulations, params_hash,"
+            " status) VALUES (%s, %s, %s, %s, %s) RETURNING id::text",
+            (model_run_id, org_id, num_simulations, params_hash, status),
+        )
+        return str(cur.fetchone()["id"])
+
+
+def submit_model_run(
+    db: Database,
+    org_id: str,
+    run_id: str,
+    model_id: str,
+    *,
+    run_type: str = "baseline",
+    **params: Any,
+) -> JobHandle:
+    """A ``model_run`` job inserted as the backend's run route does (object_id = the run)."""
+    job_params = {
+        "modelRunId": run_id,
+        "modelId": model_id,
+        "runType": run_type,
+        "paramsJson": {"modelType": "prophet"},
+        **params,
+    }
+    return submit(db, "model_run", job_params, org_id=org_id, object_id=run_id)
+
+
+def submit_monte_carlo(
+    db: Database,
+    org_id: str,
+    mc_id: str,
+    run_id: str,
+    model_id: str,
+    *,
+    num_simulations: int = 300,
+    drivers: Any = None,
+    **params: Any,
+) -> JobHandle:
+    """A ``monte_carlo`` job inserted as the backend does (object_id = the Monte Carlo row)."""
+    job_params = {
+        "monteCarloJobId": mc_id,
+        "modelRunId": run_id,
+        "modelId": model_id,
+        "numSimulations": num_simulations,
+        "drivers": {} if drivers is None else drivers,
+        "overrides": {},
+        "randomSeed": 42,
+        "mode": "full",
+        "paramsHash": "hash-1",
+        **params,
+    }
+    return submit(db, "monte_carlo", job_params, org_id=org_id, object_id=mc_id)
