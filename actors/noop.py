@@ -19,8 +19,7 @@ SPEC = JOB_TYPES["noop"]
 STEP_S = 0.1
 
 
-@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue,
-                time_limit=SPEC.time_limit_ms)
+@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue, time_limit=SPEC.time_limit_ms)
 def noop(job_id: str) -> None:
     ctx = current_job()
     params = ctx.params
@@ -28,7 +27,9 @@ def noop(job_id: str) -> None:
         raise InvalidParams("noop was asked to fail permanently")
     fail_attempts = params.get("failAttempts", 0)
     if isinstance(fail_attempts, int) and ctx.job.attempt <= fail_attempts:
-        raise TransientError(f"noop failing attempt {ctx.job.attempt} of {fail_attempts} on purpose")
+        raise TransientError(
+            f"noop failing attempt {ctx.job.attempt} of {fail_attempts} on purpose"
+        )
     sleep_s = float(params.get("sleepSeconds", 0) or 0)
     started = time.monotonic()
     while time.monotonic() - started < sleep_s:

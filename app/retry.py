@@ -36,7 +36,9 @@ def classify(exc: BaseException) -> Failure:
     return Failure(text[:LAST_ERROR_MAX_CHARS], kind, True)
 
 
-def backoff_s(attempts_new: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+def backoff_s(
+    attempts_new: int, base_s: float, max_s: float, rng: random.Random | None = None
+) -> float:
     """``min(max, base * 2^(attempts_new - 1) + U(0, base))`` seconds.
 
     The reaper's SQL (``reaper_expired_leases``) applies the same formula to many rows at once.

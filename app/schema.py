@@ -4,6 +4,7 @@ startup check of the backend's schema (contract §2.3)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg2.extensions
@@ -22,7 +23,7 @@ _JOBS_COLUMNS = (
     "finished_at cancel_requested idempotency_key"
 )
 #: Every table and column the worker reads or writes (contract §2.3).
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+REQUIRED_COLUMNS: dict[str, Sequence[str]] = {
     "jobs": tuple(_JOBS_COLUMNS.split()),
     "orgs": ("id", "name", "currency"),
     "models": ("id", "org_id", "model_json", "version", "created_at"),
@@ -87,8 +88,9 @@ class SchemaReport:
 
 def check_backend_schema(db: Database) -> SchemaReport:
     """Check once that every table and column the worker uses resolves through search_path."""
-    required = [{"table_name": t, "column_name": c} for t, cols in REQUIRED_COLUMNS.items()
-                for c in cols]
+    required = [
+        {"table_name": t, "column_name": c} for t, cols in REQUIRED_COLUMNS.items() for c in cols
+    ]
     with db.transaction() as cur:
         rows = execute(cur, "schema_columns", {"required": jsonb(required)})
         missing_tables = sorted({r["table_name"] for r in rows if not r["table_exists"]})
@@ -102,7 +104,9 @@ def check_backend_schema(db: Database) -> SchemaReport:
         for table, columns in REQUIRED_UNIQUE_INDEXES:
             if table in missing_tables:
                 continue
-            row = execute(cur, "schema_unique_index", {"table_name": table, "columns": list(columns)})
+            row = execute(
+                cur, "schema_unique_index", {"table_name": table, "columns": list(columns)}
+            )
             if not row[0]["present"]:
                 missing_indexes.append(f"{table}({', '.join(columns)})")
     return SchemaReport(tuple(missing_tables), tuple(missing_columns), tuple(missing_indexes))

@@ -32,43 +32,68 @@ def main() -> None:
     args = parser.parse_args()
     url, drop = fresh_database("backlog")
     procs = Procs()
-    env = {"DATABASE_URL": url, "WORKER_JOB_TYPES": "noop", "WORKER_FOLLOWUP_JOBS": "",
-           "LOG_LEVEL": "WARNING", "BRIDGE_PURGE_INTERVAL_SECONDS": "5",
-           "BRIDGE_PURGE_AGE_SECONDS": "5"}
+    env = {
+        "DATABASE_URL": url,
+        "WORKER_JOB_TYPES": "noop",
+        "WORKER_FOLLOWUP_JOBS": "",
+        "LOG_LEVEL": "WARNING",
+        "BRIDGE_PURGE_INTERVAL_SECONDS": "5",
+        "BRIDGE_PURGE_AGE_SECONDS": "5",
+    }
     try:
-        ensure_worker_schema(Database(Settings.from_env({"DATABASE_URL": url}).database,
-                                      max_connections=1, application_name="bench"))
+        ensure_worker_schema(
+            Database(
+                Settings.from_env({"DATABASE_URL": url}).database,
+                max_connections=1,
+                application_name="bench",
+            )
+        )
         insert_noops(url, args.jobs)
-        print(f"{args.jobs} jobs queued; starting bridge + dramatiq --processes "
-              f"{args.processes} --threads {args.threads}", flush=True)
+        print(
+            f"{args.jobs} jobs queued; starting bridge + dramatiq --processes "
+            f"{args.processes} --threads {args.threads}",
+            flush=True,
+        )
         procs.worker("actors", env, args.processes, args.threads)
         procs.bridge(env)
-        wait_until(lambda: scalar(url, "SELECT count(*) FROM dramatiq.finapilot_workers")
-                   >= args.processes, 60)
+        wait_until(
+            lambda: (
+                scalar(url, "SELECT count(*) FROM dramatiq.finapilot_workers") >= args.processes
+            ),
+            60,
+        )
         start = time.monotonic()
         peak_locks = peak_open = peak_rows = 0
         print(" t(s)  completed  open msgs  all msgs  advisory locks", flush=True)
         while True:
             elapsed = time.monotonic() - start
             done = scalar(url, DONE_SQL)
-            locks, open_msgs, rows = (scalar(url, LOCKS_SQL), scalar(url, OPEN_MESSAGES_SQL),
-                                      scalar(url, ALL_MESSAGES_SQL))
+            locks, open_msgs, rows = (
+                scalar(url, LOCKS_SQL),
+                scalar(url, OPEN_MESSAGES_SQL),
+                scalar(url, ALL_MESSAGES_SQL),
+            )
             peak_locks, peak_open = max(peak_locks, locks), max(peak_open, open_msgs)
             peak_rows = max(peak_rows, rows)
             if int(elapsed) % 10 == 0:
-                print(f"{elapsed:5.0f} {done:10d} {open_msgs:10d} {rows:9d} {locks:15d}",
-                      flush=True)
+                print(
+                    f"{elapsed:5.0f} {done:10d} {open_msgs:10d} {rows:9d} {locks:15d}", flush=True
+                )
             if done >= args.jobs and elapsed >= args.seconds:
                 break
             if elapsed > 1800:  # bounded: never run unattended for more than half an hour
                 break
             time.sleep(1.0)
         elapsed = time.monotonic() - start
-        print(f"\ncompleted {scalar(url, DONE_SQL)} of {args.jobs} in {elapsed:.0f} s "
-              f"({scalar(url, DONE_SQL) / elapsed:.0f} jobs/s)")
+        print(
+            f"\ncompleted {scalar(url, DONE_SQL)} of {args.jobs} in {elapsed:.0f} s "
+            f"({scalar(url, DONE_SQL) / elapsed:.0f} jobs/s)"
+        )
         print(f"peak advisory locks          : {peak_locks}   ({LOCKS_SQL})")
         print(f"peak unfinished dramatiq rows: {peak_open}   ({OPEN_MESSAGES_SQL})")
-        print(f"peak dramatiq table rows     : {peak_rows}   ({ALL_MESSAGES_SQL}; purged every 5 s)")
+        print(
+            f"peak dramatiq table rows     : {peak_rows}   ({ALL_MESSAGES_SQL}; purged every 5 s)"
+        )
     finally:
         procs.stop()
         drop()

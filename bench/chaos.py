@@ -35,7 +35,7 @@ from typing import Any
 
 import psycopg2
 
-from app.db import Database, jsonb
+from app.db import Database
 from app.embedded import start_embedded
 from app.schema import apply_dev_backend_schema, ensure_worker_schema
 from app.settings import REAL_JOB_TYPES, Settings
@@ -56,8 +56,14 @@ class Instance:
     popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.popen = subprocess.Popen(self.cmd, cwd=PROJECT_ROOT, env=self.env, stdout=self.log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            self.cmd,
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def children(self) -> list[int]:
         if self.popen is None:
@@ -111,11 +117,14 @@ def seed(url: str, noops: int, real: bool) -> dict[str, int]:
         cur.execute(
             "INSERT INTO jobs (job_type, status, priority, queue, logs) "
             "SELECT 'noop', 'queued', 50, 'default', jsonb_build_array("
-            "  jsonb_build_object('ts','2026-01-01T00:00:00.000Z','level','info','msg','Job created'),"
+            "  jsonb_build_object('ts','2026-01-01T00:00:00.000Z','level','info',"
+            "    'msg','Job created'),"
             "  jsonb_build_object('ts','2026-01-01T00:00:00.000Z','level','info',"
             "    'msg','Job parameters set','meta', jsonb_build_object('params',"
             "      jsonb_build_object('sleepSeconds', (g %% 5) * 0.1))))"
-            " FROM generate_series(1, %s) g", (noops,))
+            " FROM generate_series(1, %s) g",
+            (noops,),
+        )
         counts["noop"] = noops
     conn.commit()
     conn.close()
@@ -126,11 +135,13 @@ def seed(url: str, noops: int, real: bool) -> dict[str, int]:
     return counts
 
 
-def monitor(url: str, stop: threading.Event, samples: list[tuple[float, int, int]], t0: float) -> None:
+def monitor(
+    url: str, stop: threading.Event, samples: list[tuple[float, int, int]], t0: float
+) -> None:
     while not stop.is_set():
         try:
-            (locks,), = _q(url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-            (rows,), = _q(url, "SELECT count(*) FROM dramatiq.queue")
+            ((locks,),) = _q(url, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            ((rows,),) = _q(url, "SELECT count(*) FROM dramatiq.queue")
             samples.append((time.monotonic() - t0, locks, rows))
         except psycopg2.Error:
             pass  # PostgreSQL is restarting
@@ -157,34 +168,67 @@ def main() -> None:
     conn = psycopg2.connect(url)
     apply_dev_backend_schema(conn)
     conn.close()
-    db = Database(Settings.from_env({"DATABASE_URL": url}).database, max_connections=2,
-                  application_name="chaos")
+    db = Database(
+        Settings.from_env({"DATABASE_URL": url}).database,
+        max_connections=2,
+        application_name="chaos",
+    )
     ensure_worker_schema(db)
     types = ",".join((*REAL_JOB_TYPES, "noop"))
-    base_env = {**os.environ, "DATABASE_URL": url, "WORKER_JOB_TYPES": types,
-                "WORKER_FOLLOWUP_JOBS": "", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING",
-                "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "20"}
+    base_env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "WORKER_JOB_TYPES": types,
+        "WORKER_FOLLOWUP_JOBS": "",
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "WARNING",
+        "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "20",
+    }
     logdir = PROJECT_ROOT / ".data" / "chaos-logs"
     logdir.mkdir(parents=True, exist_ok=True)
     instances = []
     for i in range(2):
         prom = logdir / f"prom-{i}"
         prom.mkdir(exist_ok=True)
-        instances.append(Instance(
-            f"dramatiq-{i}",
-            [str(BIN / "dramatiq"), "actors", "--processes", "2", "--threads", "4",
-             "--worker-shutdown-timeout", "30000"],
-            {**base_env, "dramatiq_prom_port": str(free_port()), "dramatiq_prom_db": str(prom),
-             "WORKER_ID": f"chaos{i}"},
-            (logdir / f"dramatiq-{i}.log").open("ab")))
-    bridges = [Instance(f"bridge-{i}", [str(BIN / "python"), "-m", "bridge"],
-                        {**base_env, "BRIDGE_METRICS_PORT": str(free_port())},
-                        (logdir / f"bridge-{i}.log").open("ab")) for i in range(2)]
+        instances.append(
+            Instance(
+                f"dramatiq-{i}",
+                [
+                    str(BIN / "dramatiq"),
+                    "actors",
+                    "--processes",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--worker-shutdown-timeout",
+                    "30000",
+                ],
+                {
+                    **base_env,
+                    "dramatiq_prom_port": str(free_port()),
+                    "dramatiq_prom_db": str(prom),
+                    "WORKER_ID": f"chaos{i}",
+                },
+                (logdir / f"dramatiq-{i}.log").open("ab"),
+            )
+        )
+    bridges = [
+        Instance(
+            f"bridge-{i}",
+            [str(BIN / "python"), "-m", "bridge"],
+            {**base_env, "BRIDGE_METRICS_PORT": str(free_port())},
+            (logdir / f"bridge-{i}.log").open("ab"),
+        )
+        for i in range(2)
+    ]
 
     counts = seed(url, args.noops, real=not args.no_real)
     total = sum(counts.values())
-    print(f"workload: {total} jobs {json.dumps(counts)}; 2 bridges, 2 dramatiq instances × "
-          "2 processes × 4 threads; default lease/heartbeat/reaper", flush=True)
+    print(
+        f"workload: {total} jobs {json.dumps(counts)}; 2 bridges, 2 dramatiq instances × "
+        "2 processes × 4 threads; default lease/heartbeat/reaper",
+        flush=True,
+    )
     for inst in instances + bridges:
         inst.start()
     t0 = time.monotonic()
@@ -204,9 +248,14 @@ def main() -> None:
             kids = inst.children()
             if kids:
                 victim = rng.choice(kids)
-                running = [r[0] for r in _q(url, "SELECT id::text FROM jobs WHERE status = "
-                                            "'running' AND worker_id LIKE %s",
-                                            (f"%-{victim}",))]
+                running = [
+                    r[0]
+                    for r in _q(
+                        url,
+                        "SELECT id::text FROM jobs WHERE status = 'running' AND worker_id LIKE %s",
+                        (f"%-{victim}",),
+                    )
+                ]
                 os.kill(victim, signal.SIGKILL)
                 kills.append(Kill(now, f"SIGKILL {inst.name} process {victim}", [victim], running))
                 inst.stop(signal.SIGTERM, timeout=60)  # dramatiq winds down the rest
@@ -235,7 +284,7 @@ def main() -> None:
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         track(url, kills, t0)
-        (left,), = _q(url, "SELECT count(*) FROM jobs WHERE status NOT IN %s", (TERMINAL,))
+        ((left,),) = _q(url, "SELECT count(*) FROM jobs WHERE status NOT IN %s", (TERMINAL,))
         if left == 0:
             break
         time.sleep(2.0)
@@ -256,8 +305,9 @@ def track(url: str, kills: list[Kill], t0: float) -> None:
         if not kill.jobs or kill.finished_s is not None:
             continue
         try:
-            rows = _q(url, "SELECT status, worker_id FROM jobs WHERE id = ANY(%s::uuid[])",
-                      (kill.jobs,))
+            rows = _q(
+                url, "SELECT status, worker_id FROM jobs WHERE id = ANY(%s::uuid[])", (kill.jobs,)
+            )
         except psycopg2.Error:
             return
         dead = tuple(f"-{p}" for p in kill.pids)
@@ -268,42 +318,60 @@ def track(url: str, kills: list[Kill], t0: float) -> None:
             kill.finished_s = now - kill.at
 
 
-def report(url: str, counts: dict[str, int], kills: list[Kill],
-           samples: list[tuple[float, int, int]]) -> bool:
+def report(
+    url: str, counts: dict[str, int], kills: list[Kill], samples: list[tuple[float, int, int]]
+) -> bool:
     by_status = dict(_q(url, "SELECT status, count(*) FROM jobs GROUP BY 1"))
     total = sum(counts.values())
     terminal = sum(v for k, v in by_status.items() if k in TERMINAL)
     lost = total - terminal
-    (twice,), = _q(url, "SELECT count(*) FROM jobs WHERE (SELECT count(*) FROM "
-                   "jsonb_array_elements(logs) e WHERE e.value->>'msg' = "
-                   "'Job completed successfully') > 1")
-    (no_success_entry,), = _q(url, "SELECT count(*) FROM jobs WHERE status = 'completed' AND NOT "
-                              "EXISTS (SELECT 1 FROM jsonb_array_elements(logs) e WHERE "
-                              "e.value->>'msg' = 'Job completed successfully')")
+    ((twice,),) = _q(
+        url,
+        "SELECT count(*) FROM jobs WHERE (SELECT count(*) FROM "
+        "jsonb_array_elements(logs) e WHERE e.value->>'msg' = "
+        "'Job completed successfully') > 1",
+    )
+    ((no_success_entry,),) = _q(
+        url,
+        "SELECT count(*) FROM jobs WHERE status = 'completed' AND NOT "
+        "EXISTS (SELECT 1 FROM jsonb_array_elements(logs) e WHERE "
+        "e.value->>'msg' = 'Job completed successfully')",
+    )
     from bench.chaos_workload import side_effects_twice
 
     dup_effects = side_effects_twice(url)
     print("\n=== chaos verdict")
     print(f"jobs: {total}; by status: {json.dumps(by_status)}")
-    print(f"lost (not terminal): {lost}; completed twice: {twice}; completed without its entry: "
-          f"{no_success_entry}; domain side effects written more than once: {dup_effects}")
+    print(
+        f"lost (not terminal): {lost}; completed twice: {twice}; completed without its entry: "
+        f"{no_success_entry}; domain side effects written more than once: {dup_effects}"
+    )
     print("faults:")
     worst_release = 0.0
     for k in kills:
         rel = "-" if k.released_s is None else f"{k.released_s:5.1f}s"
         fin = "-" if k.finished_s is None else f"{k.finished_s:5.1f}s"
-        print(f"  t={k.at:6.1f}s {k.what:<40} jobs={len(k.jobs):3d} released after {rel} "
-              f"finished after {fin}")
+        print(
+            f"  t={k.at:6.1f}s {k.what:<40} jobs={len(k.jobs):3d} released after {rel} "
+            f"finished after {fin}"
+        )
         if k.jobs:
             worst_release = max(worst_release, k.released_s if k.released_s is not None else 1e9)
     peak_locks = max((s[1] for s in samples), default=0)
     peak_rows = max((s[2] for s in samples), default=0)
     print(f"max kill → release of its jobs: {worst_release:.1f} s (bound 60 s)")
     print(f"advisory locks: peak {peak_locks}; dramatiq-pg rows: peak {peak_rows}")
-    print("samples (t, advisory locks, dramatiq rows): "
-          + ", ".join(f"({t:.0f},{a},{r})" for t, a, r in samples[:: max(1, len(samples) // 15)]))
-    ok = (lost == 0 and twice == 0 and no_success_entry == 0 and dup_effects == 0
-          and worst_release <= 60.0)
+    print(
+        "samples (t, advisory locks, dramatiq rows): "
+        + ", ".join(f"({t:.0f},{a},{r})" for t, a, r in samples[:: max(1, len(samples) // 15)])
+    )
+    ok = (
+        lost == 0
+        and twice == 0
+        and no_success_entry == 0
+        and dup_effects == 0
+        and worst_release <= 60.0
+    )
     print("VERDICT:", "PASS" if ok else "FAIL")
     return ok
 

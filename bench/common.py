@@ -62,22 +62,47 @@ class Procs:
 
     def start(self, cmd: list[str], env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
         log = (self.logdir / f"{name}-{len(self.procs)}.log").open("wb")
-        popen = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        popen = subprocess.Popen(
+            cmd,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.procs.append(popen)
         return popen
 
-    def worker(self, module: str, env: dict[str, str], processes: int, threads: int,
-               queues: tuple[str, ...] = ("default",)) -> None:
+    def worker(
+        self,
+        module: str,
+        env: dict[str, str],
+        processes: int,
+        threads: int,
+        queues: tuple[str, ...] = ("default",),
+    ) -> None:
         prom = tempfile.mkdtemp(dir=self.logdir)
-        self.start([str(BIN / "dramatiq"), module, "--processes", str(processes), "--threads",
-                    str(threads), "--queues", *queues],
-                   {**env, "dramatiq_prom_port": str(free_port()), "dramatiq_prom_db": prom},
-                   "worker")
+        self.start(
+            [
+                str(BIN / "dramatiq"),
+                module,
+                "--processes",
+                str(processes),
+                "--threads",
+                str(threads),
+                "--queues",
+                *queues,
+            ],
+            {**env, "dramatiq_prom_port": str(free_port()), "dramatiq_prom_db": prom},
+            "worker",
+        )
 
     def bridge(self, env: dict[str, str]) -> None:
-        self.start([sys.executable, "-m", "bridge"],
-                   {**env, "BRIDGE_METRICS_PORT": str(free_port())}, "bridge")
+        self.start(
+            [sys.executable, "-m", "bridge"],
+            {**env, "BRIDGE_METRICS_PORT": str(free_port())},
+            "bridge",
+        )
 
     def stop(self) -> None:
         for p in self.procs:

@@ -39,25 +39,38 @@ SELECT count(pg_notify('dramatiq.default.enqueue', message::text)) FROM ins
 
 
 def env_for(url: str) -> dict[str, str]:
-    return {"DATABASE_URL": url, "WORKER_JOB_TYPES": "noop", "WORKER_FOLLOWUP_JOBS": "",
-            "LOG_LEVEL": "WARNING"}
+    return {
+        "DATABASE_URL": url,
+        "WORKER_JOB_TYPES": "noop",
+        "WORKER_FOLLOWUP_JOBS": "",
+        "LOG_LEVEL": "WARNING",
+    }
 
 
 def pipeline_rate(n: int, processes: int, threads: int) -> float:
     url, drop = fresh_database("pipe")
     procs = Procs()
     try:
-        ensure_worker_schema(Database(Settings.from_env({"DATABASE_URL": url}).database,
-                                      max_connections=1, application_name="bench"))
+        ensure_worker_schema(
+            Database(
+                Settings.from_env({"DATABASE_URL": url}).database,
+                max_connections=1,
+                application_name="bench",
+            )
+        )
         procs.worker("actors", env_for(url), processes, threads)
         procs.bridge(env_for(url))
-        wait_until(lambda: scalar(url, "SELECT count(*) FROM dramatiq.finapilot_workers")
-                   >= processes, 60)
+        wait_until(
+            lambda: scalar(url, "SELECT count(*) FROM dramatiq.finapilot_workers") >= processes, 60
+        )
         time.sleep(1.0)
         start = time.perf_counter()
         insert_noops(url, n)
-        wait_until(lambda: scalar(url, "SELECT count(*) FROM jobs WHERE status = 'completed'")
-                   >= n, 600, 0.02)
+        wait_until(
+            lambda: scalar(url, "SELECT count(*) FROM jobs WHERE status = 'completed'") >= n,
+            600,
+            0.02,
+        )
         elapsed = time.perf_counter() - start
         bad = scalar(url, "SELECT count(*) FROM jobs WHERE status <> 'completed'")
         assert bad == 0, f"{bad} jobs did not complete"
@@ -71,8 +84,13 @@ def bare_rate(n: int, processes: int, threads: int) -> float:
     url, drop = fresh_database("bare")
     procs = Procs()
     try:
-        ensure_worker_schema(Database(Settings.from_env({"DATABASE_URL": url}).database,
-                                      max_connections=1, application_name="bench"))
+        ensure_worker_schema(
+            Database(
+                Settings.from_env({"DATABASE_URL": url}).database,
+                max_connections=1,
+                application_name="bench",
+            )
+        )
         procs.worker("bench.bare_actors", {"DATABASE_URL": url}, processes, threads)
         time.sleep(4.0)  # stock consumers have no readiness signal; give them time to LISTEN
         start = time.perf_counter()
@@ -81,8 +99,11 @@ def bare_rate(n: int, processes: int, threads: int) -> float:
             cur.execute(ENQUEUE_BARE, (n,))
         conn.commit()
         conn.close()
-        wait_until(lambda: scalar(url, "SELECT count(*) FROM dramatiq.queue WHERE state = 'done'")
-                   >= n, 600, 0.02)
+        wait_until(
+            lambda: scalar(url, "SELECT count(*) FROM dramatiq.queue WHERE state = 'done'") >= n,
+            600,
+            0.02,
+        )
         return n / (time.perf_counter() - start)
     finally:
         procs.stop()
@@ -93,8 +114,11 @@ def latency(n: int, trigger: bool, threads: int) -> tuple[float, float]:
     url, drop = fresh_database("lat")
     procs = Procs()
     try:
-        db = Database(Settings.from_env({"DATABASE_URL": url}).database, max_connections=2,
-                      application_name="bench")
+        db = Database(
+            Settings.from_env({"DATABASE_URL": url}).database,
+            max_connections=2,
+            application_name="bench",
+        )
         ensure_worker_schema(db)
         if trigger:
             set_notify_trigger(db, install=True)
@@ -105,13 +129,16 @@ def latency(n: int, trigger: bool, threads: int) -> tuple[float, float]:
         for _ in range(n):
             insert_noops(url, 1)
             time.sleep(0.03)
-        wait_until(lambda: scalar(url, "SELECT count(*) FROM jobs WHERE status = 'completed'")
-                   >= n, 120)
+        wait_until(
+            lambda: scalar(url, "SELECT count(*) FROM jobs WHERE status = 'completed'") >= n, 120
+        )
         conn = psycopg2.connect(url)
         with conn.cursor() as cur:
-            cur.execute("SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY "
-                        "extract(epoch FROM (logs->2->>'ts')::timestamptz - created_at)) "
-                        "FROM jobs")
+            cur.execute(
+                "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY "
+                "extract(epoch FROM (logs->2->>'ts')::timestamptz - created_at)) "
+                "FROM jobs"
+            )
             p50, p99 = cur.fetchone()[0]
         conn.close()
         return p50 * 1000, p99 * 1000
@@ -127,8 +154,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--latency-jobs", type=int, default=200)
     args = parser.parse_args()
-    print(f"no-op jobs: {args.jobs}; dramatiq --processes {args.processes} "
-          f"--threads {args.threads}", flush=True)
+    print(
+        f"no-op jobs: {args.jobs}; dramatiq --processes {args.processes} --threads {args.threads}",
+        flush=True,
+    )
     bare = bare_rate(args.jobs, args.processes, args.threads)
     print(f"bare dramatiq-pg consume rate : {bare:8.0f} msg/s", flush=True)
     pipe = pipeline_rate(args.jobs, args.processes, args.threads)
@@ -137,8 +166,11 @@ def main() -> None:
     for trigger in (False, True):
         p50, p99 = latency(args.latency_jobs, trigger, args.threads)
         label = "with trigger   " if trigger else "without trigger"
-        print(f"insert→start latency {label}: p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
-              + ("  (target p50 ≤ 25 ms)" if trigger else ""), flush=True)
+        print(
+            f"insert→start latency {label}: p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
+            + ("  (target p50 ≤ 25 ms)" if trigger else ""),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="run the bridge (the default)")
     trig = sub.add_parser("trigger", help="the optional NOTIFY trigger on jobs (operator command)")
     trig.add_argument("action", choices=["install", "remove", "status"])
-    health = sub.add_parser("health", help="exit 0 if the running bridge and the database are healthy")
+    health = sub.add_parser(
+        "health", help="exit 0 if the running bridge and the database are healthy"
+    )
     health.add_argument("--port", type=int, default=None, help="the bridge's metrics port")
     args = parser.parse_args(argv)
 
@@ -45,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     if settings.bridge_metrics_port:
         serve(metrics, loop.health, settings.bridge_metrics_port)
         logger.info("📈 Metrics on :%d/metrics", settings.bridge_metrics_port)
-    logger.info("🔔 NOTIFY trigger %s", "installed" if notify_trigger_installed(db) else
-                "not installed (polling)")
+    logger.info(
+        "🔔 NOTIFY trigger %s",
+        "installed" if notify_trigger_installed(db) else "not installed (polling)",
+    )
 
     def on_signal(signum: int, frame: object) -> None:
         logger.info("🛑 Received signal %d, initiating graceful shutdown...", signum)

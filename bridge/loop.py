@@ -59,7 +59,9 @@ class BridgeLoop:
         logger.info("🔍 Checking for stuck jobs...")
         result = self.manager.reap()
         self._count_reaped(result)
-        per_queue = Counter((r.get("queue") or "default") for r in result.released + result.undelivered)
+        per_queue = Counter(
+            (r.get("queue") or "default") for r in result.released + result.undelivered
+        )
         for queue, n in sorted(per_queue.items()):
             logger.info("🔄 Released %d stuck jobs from queue '%s'", n, queue)
 
@@ -96,8 +98,11 @@ class BridgeLoop:
             except psycopg2.Error as exc:
                 self.last_error = type(exc).__name__
                 self.metrics.db_errors.inc()
-                logger.warning("bridge_db_error error=%s retry_in_s=%.1f",
-                               (str(exc).strip().splitlines() or [""])[0][:200], backoff)
+                logger.warning(
+                    "bridge_db_error error=%s retry_in_s=%.1f",
+                    (str(exc).strip().splitlines() or [""])[0][:200],
+                    backoff,
+                )
                 self._drop_listen()
                 self._stopping.wait(backoff)
                 backoff = min(MAX_ERROR_BACKOFF_S, backoff * 2)

@@ -75,14 +75,22 @@ class BridgeManager:
             rows = execute(
                 cur,
                 "bridge_dispatch",
-                {"routes": jsonb(self.routes), "slots": jsonb(slots), "lease_s": self.settings.lease_s},
+                {
+                    "routes": jsonb(self.routes),
+                    "slots": jsonb(slots),
+                    "lease_s": self.settings.lease_s,
+                },
             )
         result.dispatched = len(rows)
         result.by_type.update(r["job_type"] for r in rows)
         result.window_full = result.dispatched >= sum(s["n"] for s in slots)
         for row in rows:
-            logger.debug("job_dispatched job_id=%s job_type=%s queue=%s",
-                         row["job_id"], row["job_type"], row["queue_name"])
+            logger.debug(
+                "job_dispatched job_id=%s job_type=%s queue=%s",
+                row["job_id"],
+                row["job_type"],
+                row["queue_name"],
+            )
         return result
 
     def reap(self) -> ReapResult:
@@ -91,34 +99,61 @@ class BridgeManager:
         types = list(s.job_types)
         result = ReapResult()
         with self.db.transaction() as cur:
-            result.released = execute(cur, "reaper_expired_leases", {
-                "types": types, "lease_s": s.lease_s, "limit": REAP_BATCH,
-                "max_crashes": s.max_crashes, "max_entries": s.log_max_entries,
-                "base_backoff_s": s.base_backoff_s, "max_backoff_s": s.max_backoff_s,
-            })
+            result.released = execute(
+                cur,
+                "reaper_expired_leases",
+                {
+                    "types": types,
+                    "lease_s": s.lease_s,
+                    "limit": REAP_BATCH,
+                    "max_crashes": s.max_crashes,
+                    "max_entries": s.log_max_entries,
+                    "base_backoff_s": s.base_backoff_s,
+                    "max_backoff_s": s.max_backoff_s,
+                },
+            )
             for row in result.released:
                 transition = Transition.RESET if row["status"] == "retrying" else Transition.FAIL
                 self._domain(cur, row, transition)
-            result.undelivered = execute(cur, "reaper_undelivered", {
-                "types": types, "limit": REAP_BATCH,
-            })
-            result.cancelled = execute(cur, "reaper_cancel_waiting", {
-                "types": types, "limit": REAP_BATCH, "max_entries": s.log_max_entries,
-            })
+            result.undelivered = execute(
+                cur,
+                "reaper_undelivered",
+                {
+                    "types": types,
+                    "limit": REAP_BATCH,
+                },
+            )
+            result.cancelled = execute(
+                cur,
+                "reaper_cancel_waiting",
+                {
+                    "types": types,
+                    "limit": REAP_BATCH,
+                    "max_entries": s.log_max_entries,
+                },
+            )
             for row in result.cancelled:
                 self._domain(cur, row, Transition.FAIL)
             stale = [r["job_id"] for r in result.released + result.undelivered]
             if stale:
                 execute(cur, "reaper_reject_messages", {"job_ids": stale})
         for row in result.released:
-            logger.warning("job_reaped job_id=%s job_type=%s status=%s reason=lease-expired",
-                           row["job_id"], row["job_type"], row["status"])
+            logger.warning(
+                "job_reaped job_id=%s job_type=%s status=%s reason=lease-expired",
+                row["job_id"],
+                row["job_type"],
+                row["status"],
+            )
         for row in result.undelivered:
-            logger.warning("job_redispatch job_id=%s job_type=%s reason=message-lost",
-                           row["job_id"], row["job_type"])
+            logger.warning(
+                "job_redispatch job_id=%s job_type=%s reason=message-lost",
+                row["job_id"],
+                row["job_type"],
+            )
         for row in result.cancelled:
-            logger.info("job_cancelled job_id=%s job_type=%s at=waiting", row["job_id"],
-                        row["job_type"])
+            logger.info(
+                "job_cancelled job_id=%s job_type=%s at=waiting", row["job_id"], row["job_type"]
+            )
         return result
 
     @staticmethod
@@ -126,8 +161,13 @@ class BridgeManager:
         if row["job_type"] not in JOB_TYPES:
             return
         apply_transition(
-            cur, transition, job_type=row["job_type"], job_id=row["job_id"], org_id=row["org_id"],
-            domain_ref=row["domain_ref"], last_error=row["last_error"],
+            cur,
+            transition,
+            job_type=row["job_type"],
+            job_id=row["job_id"],
+            org_id=row["org_id"],
+            domain_ref=row["domain_ref"],
+            last_error=row["last_error"],
         )
 
     def purge(self, *, dry_run: bool = False, age_s: float | None = None) -> int:

@@ -11,7 +11,13 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 
 
 class BridgeMetrics:
@@ -19,29 +25,58 @@ class BridgeMetrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
-        self.jobs = Gauge("finapilot_jobs", "Jobs of the claimed types by status.",
-                          ["job_type", "queue", "status"], registry=r)
-        self.oldest_due = Gauge("finapilot_oldest_due_job_age_seconds",
-                                "Age of the oldest runnable job not yet claimed.", registry=r)
-        self.claimed = Counter("finapilot_bridge_claimed", "Jobs claimed and handed to dramatiq.",
-                               ["job_type"], registry=r)
-        self.reaped = Counter("finapilot_bridge_reaped", "Jobs recovered by the reaper.",
-                              ["job_type", "outcome"], registry=r)
-        self.window_size = Gauge("finapilot_bridge_window_size",
-                                 "Messages allowed outstanding per dramatiq queue.", ["queue"],
-                                 registry=r)
-        self.window_in_use = Gauge("finapilot_bridge_window_in_use",
-                                   "Messages outstanding (queued or consumed) per dramatiq queue.",
-                                   ["queue"], registry=r)
-        self.messages = Gauge("finapilot_dramatiq_messages", "Rows of dramatiq-pg's table.",
-                              ["queue", "state"], registry=r)
-        self.advisory_locks = Gauge("finapilot_postgres_advisory_locks",
-                                    "Advisory locks held on the server.", registry=r)
-        self.loop_ok = Gauge("finapilot_bridge_last_loop_timestamp_seconds",
-                             "Unix time of the last loop iteration that reached the database.",
-                             registry=r)
-        self.db_errors = Counter("finapilot_bridge_db_errors", "Loop iterations that failed.",
-                                 registry=r)
+        self.jobs = Gauge(
+            "finapilot_jobs",
+            "Jobs of the claimed types by status.",
+            ["job_type", "queue", "status"],
+            registry=r,
+        )
+        self.oldest_due = Gauge(
+            "finapilot_oldest_due_job_age_seconds",
+            "Age of the oldest runnable job not yet claimed.",
+            registry=r,
+        )
+        self.claimed = Counter(
+            "finapilot_bridge_claimed",
+            "Jobs claimed and handed to dramatiq.",
+            ["job_type"],
+            registry=r,
+        )
+        self.reaped = Counter(
+            "finapilot_bridge_reaped",
+            "Jobs recovered by the reaper.",
+            ["job_type", "outcome"],
+            registry=r,
+        )
+        self.window_size = Gauge(
+            "finapilot_bridge_window_size",
+            "Messages allowed outstanding per dramatiq queue.",
+            ["queue"],
+            registry=r,
+        )
+        self.window_in_use = Gauge(
+            "finapilot_bridge_window_in_use",
+            "Messages outstanding (queued or consumed) per dramatiq queue.",
+            ["queue"],
+            registry=r,
+        )
+        self.messages = Gauge(
+            "finapilot_dramatiq_messages",
+            "Rows of dramatiq-pg's table.",
+            ["queue", "state"],
+            registry=r,
+        )
+        self.advisory_locks = Gauge(
+            "finapilot_postgres_advisory_locks", "Advisory locks held on the server.", registry=r
+        )
+        self.loop_ok = Gauge(
+            "finapilot_bridge_last_loop_timestamp_seconds",
+            "Unix time of the last loop iteration that reached the database.",
+            registry=r,
+        )
+        self.db_errors = Counter(
+            "finapilot_bridge_db_errors", "Loop iterations that failed.", registry=r
+        )
 
     def observe_stats(self, stats: dict[str, Any]) -> None:
         self.jobs.clear()
@@ -76,10 +111,16 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-def serve(metrics: BridgeMetrics, healthy: Callable[[], tuple[bool, str]], port: int,
-          host: str = "0.0.0.0") -> ThreadingHTTPServer:
+def serve(
+    metrics: BridgeMetrics,
+    healthy: Callable[[], tuple[bool, str]],
+    port: int,
+    host: str = "0.0.0.0",
+) -> ThreadingHTTPServer:
     """Serve ``/metrics`` and ``/healthz`` on a daemon thread."""
-    handler = type("BridgeHandler", (_Handler,), {"metrics": metrics, "healthy": staticmethod(healthy)})
+    handler = type(
+        "BridgeHandler", (_Handler,), {"metrics": metrics, "healthy": staticmethod(healthy)}
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="bridge-metrics", daemon=True).start()

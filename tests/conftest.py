@@ -61,8 +61,12 @@ def _admin_url() -> tuple[str, Any]:
             shutil.rmtree(stale, ignore_errors=True)
     server = start_embedded(
         f"pg-test-{os.getpid()}",
-        settings=("max_connections=400", "fsync=off", "synchronous_commit=off",
-                  "full_page_writes=off"),
+        settings=(
+            "max_connections=400",
+            "fsync=off",
+            "synchronous_commit=off",
+            "full_page_writes=off",
+        ),
     )
     return server.url, server
 
@@ -135,8 +139,10 @@ def db(settings: Settings) -> Iterator[Database]:
 def make_org(db: Database) -> Callable[..., str]:
     def make(name: str = "Acme Corp", currency: str = "USD") -> str:
         with db.transaction() as cur:
-            cur.execute("INSERT INTO orgs (name, currency) VALUES (%s, %s) RETURNING id::text",
-                        (name, currency))
+            cur.execute(
+                "INSERT INTO orgs (name, currency) VALUES (%s, %s) RETURNING id::text",
+                (name, currency),
+            )
             return str(cur.fetchone()["id"])
 
     return make
@@ -208,24 +214,50 @@ def spawn(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Proc]]:
     """Start real processes: ``spawn("worker", threads=2)`` or ``spawn("bridge")``."""
     procs: list[Proc] = []
 
-    def start(kind: str, *, threads: int = 4, processes: int = 1, queues: list[str] | None = None,
-              extra_env: dict[str, str] | None = None, wait_ready: bool = True) -> Proc:
+    def start(
+        kind: str,
+        *,
+        threads: int = 4,
+        processes: int = 1,
+        queues: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+        wait_ready: bool = True,
+    ) -> Proc:
         port = _free_port()
         penv = {**os.environ, **env, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
         if kind == "worker":
             prom_dir = tempfile.mkdtemp(dir=tmp_path)
-            penv.update({"dramatiq_prom_port": str(port), "dramatiq_prom_db": prom_dir,
-                         "dramatiq_prom_lock": os.path.join(prom_dir, "lock")})
-            cmd = [DRAMATIQ, "actors", "--processes", str(processes), "--threads", str(threads),
-                   "--worker-shutdown-timeout", "10000"]
+            penv.update(
+                {
+                    "dramatiq_prom_port": str(port),
+                    "dramatiq_prom_db": prom_dir,
+                    "dramatiq_prom_lock": os.path.join(prom_dir, "lock"),
+                }
+            )
+            cmd = [
+                DRAMATIQ,
+                "actors",
+                "--processes",
+                str(processes),
+                "--threads",
+                str(threads),
+                "--worker-shutdown-timeout",
+                "10000",
+            ]
             if queues:
                 cmd += ["--queues", *queues]
         else:
             penv["BRIDGE_METRICS_PORT"] = str(port)
             cmd = [PYTHON, "-m", "bridge"]
         log_path = tmp_path / f"{kind}-{len(procs)}.log"
-        popen = subprocess.Popen(cmd, cwd=ROOT, env=penv, stdout=log_path.open("wb"),
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        popen = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=penv,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         proc = Proc(kind, popen, log_path, metrics_port=port)
         procs.append(proc)
         if wait_ready:
@@ -249,8 +281,10 @@ def _wait_ready(proc: Proc, url: str, processes: int, timeout: float = 30.0) -> 
             conn = psycopg2.connect(url)
             try:
                 with conn.cursor() as cur:
-                    cur.execute("SELECT count(*) FROM dramatiq.finapilot_workers WHERE pid = ANY(%s)",
-                                (proc.child_pids() or [proc.popen.pid],))
+                    cur.execute(
+                        "SELECT count(*) FROM dramatiq.finapilot_workers WHERE pid = ANY(%s)",
+                        (proc.child_pids() or [proc.popen.pid],),
+                    )
                     if cur.fetchone()[0] >= processes:
                         return
             finally:

@@ -15,8 +15,10 @@ from bridge.manager import BridgeManager
 
 
 def _presence(db: Database, threads: int, queues: list[str] | None = None, wid: str = "w1") -> None:
-    db.run("worker_presence_upsert", {"worker_id": wid, "hostname": "h", "pid": 1,
-                                      "queues": queues, "threads": threads})
+    db.run(
+        "worker_presence_upsert",
+        {"worker_id": wid, "hostname": "h", "pid": 1, "queues": queues, "threads": threads},
+    )
 
 
 def _messages(db: Database) -> list[dict]:
@@ -66,8 +68,10 @@ def test_window_bounds_outstanding_messages_to_worker_capacity(db, manager):
     manager.dispatch()
     assert len(_messages(db)) == 4
     with db.transaction() as cur:  # two messages finish
-        cur.execute("UPDATE dramatiq.queue SET state = 'done' WHERE message_id IN "
-                    "(SELECT message_id FROM dramatiq.queue LIMIT 2)")
+        cur.execute(
+            "UPDATE dramatiq.queue SET state = 'done' WHERE message_id IN "
+            "(SELECT message_id FROM dramatiq.queue LIMIT 2)"
+        )
     assert manager.dispatch().dispatched == 2
     states = Counter(m["state"] for m in _messages(db))
     assert states == {"queued": 4, "done": 2}
@@ -118,14 +122,21 @@ def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(db, manager, d
 
 def test_jobs_not_due_cancelled_or_of_foreign_types_are_not_claimed(db, manager):
     with db.transaction() as cur:
-        cur.execute("INSERT INTO jobs (job_type, status) VALUES ('aicfo_chat', 'queued'), "
-                    "('xlsx_import', 'retrying'), ('model_run', 'queued')")
-        cur.execute("INSERT INTO jobs (job_type, status, next_run_at) VALUES "
-                    "('noop', 'retrying', now() + interval '1 hour')")
-        cur.execute("INSERT INTO jobs (job_type, status, cancel_requested) VALUES "
-                    "('noop', 'queued', true)")
-        cur.execute("INSERT INTO jobs (job_type, status, next_run_at, attempts) VALUES "
-                    "('noop', 'retrying', now() - interval '1 second', 2) RETURNING id::text")
+        cur.execute(
+            "INSERT INTO jobs (job_type, status) VALUES ('aicfo_chat', 'queued'), "
+            "('xlsx_import', 'retrying'), ('model_run', 'queued')"
+        )
+        cur.execute(
+            "INSERT INTO jobs (job_type, status, next_run_at) VALUES "
+            "('noop', 'retrying', now() + interval '1 hour')"
+        )
+        cur.execute(
+            "INSERT INTO jobs (job_type, status, cancel_requested) VALUES ('noop', 'queued', true)"
+        )
+        cur.execute(
+            "INSERT INTO jobs (job_type, status, next_run_at, attempts) VALUES "
+            "('noop', 'retrying', now() - interval '1 second', 2) RETURNING id::text"
+        )
         due_retry = cur.fetchone()["id"]
     _presence(db, threads=10)
     result = manager.dispatch()
@@ -135,12 +146,16 @@ def test_jobs_not_due_cancelled_or_of_foreign_types_are_not_claimed(db, manager)
 
 def test_reaper_never_touches_foreign_job_types(db, manager):
     with db.transaction() as cur:
-        cur.execute("INSERT INTO jobs (job_type, status, worker_id, run_started_at, "
-                    "visibility_expires_at) VALUES ('xlsx_import', 'running', 'legacy-1', "
-                    "now() - interval '2 hours', now() - interval '1 hour') RETURNING id::text")
+        cur.execute(
+            "INSERT INTO jobs (job_type, status, worker_id, run_started_at, "
+            "visibility_expires_at) VALUES ('xlsx_import', 'running', 'legacy-1', "
+            "now() - interval '2 hours', now() - interval '1 hour') RETURNING id::text"
+        )
         running = cur.fetchone()["id"]
-        cur.execute("INSERT INTO jobs (job_type, status, cancel_requested) VALUES "
-                    "('alert_check', 'queued', true) RETURNING id::text")
+        cur.execute(
+            "INSERT INTO jobs (job_type, status, cancel_requested) VALUES "
+            "('alert_check', 'queued', true) RETURNING id::text"
+        )
         waiting = cur.fetchone()["id"]
     manager.reap()
     assert _row(db, running)["status"] == "running"
@@ -149,9 +164,11 @@ def test_reaper_never_touches_foreign_job_types(db, manager):
 
 def _expire(db: Database, job_id: str, worker: str = "worker-dead-1") -> None:
     with db.transaction() as cur:
-        cur.execute("UPDATE jobs SET status = 'running', worker_id = %s, run_started_at = now(), "
-                    "visibility_expires_at = now() - interval '1 second' WHERE id = %s",
-                    (worker, job_id))
+        cur.execute(
+            "UPDATE jobs SET status = 'running', worker_id = %s, run_started_at = now(), "
+            "visibility_expires_at = now() - interval '1 second' WHERE id = %s",
+            (worker, job_id),
+        )
 
 
 def test_reaper_counts_an_attempt_for_an_expired_lease_and_backs_off(db, manager):
@@ -174,15 +191,18 @@ def test_a_job_that_keeps_killing_its_worker_is_quarantined(db, manager, setting
         manager.reap()
     row = _row(db, job.id)
     assert row["status"] == "dead_letter" and row["finished_at"] is not None
-    assert row["last_error"].startswith(f"Quarantined: the job stopped its worker {settings.max_crashes} times")
+    assert row["last_error"].startswith(
+        f"Quarantined: the job stopped its worker {settings.max_crashes} times"
+    )
     assert row["attempts"] == settings.max_crashes
 
 
 def test_reaper_ends_jobs_cancelled_while_waiting(db, manager):
     job = submit(db, "noop")
     with db.transaction() as cur:
-        cur.execute("UPDATE jobs SET status = 'retrying', cancel_requested = true WHERE id = %s",
-                    (job.id,))
+        cur.execute(
+            "UPDATE jobs SET status = 'retrying', cancel_requested = true WHERE id = %s", (job.id,)
+        )
     manager.reap()
     row = _row(db, job.id)
     assert row["status"] == "cancelled" and row["finished_at"] is not None
@@ -220,8 +240,10 @@ def test_purge_deletes_only_finished_messages_past_their_age(db, manager):
     _presence(db, threads=3)
     manager.dispatch()
     with db.transaction() as cur:
-        cur.execute("UPDATE dramatiq.queue SET state = 'done', mtime = now() - interval '1 hour' "
-                    "WHERE message_id IN (SELECT message_id FROM dramatiq.queue LIMIT 2)")
+        cur.execute(
+            "UPDATE dramatiq.queue SET state = 'done', mtime = now() - interval '1 hour' "
+            "WHERE message_id IN (SELECT message_id FROM dramatiq.queue LIMIT 2)"
+        )
     assert manager.purge(dry_run=True) == 2
     assert manager.purge() == 2
     assert [m["state"] for m in _messages(db)] == ["queued"]

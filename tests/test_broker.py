@@ -20,8 +20,9 @@ QUEUE = "default"
 
 
 def _message(i: int) -> dramatiq.Message:
-    return dramatiq.Message(queue_name=QUEUE, actor_name="noop", args=(str(i),), kwargs={},
-                            options={})
+    return dramatiq.Message(
+        queue_name=QUEUE, actor_name="noop", args=(str(i),), kwargs={}, options={}
+    )
 
 
 def _advisory_locks(url: str) -> int:
@@ -79,7 +80,9 @@ def test_defect_a_advisory_locks_pile_up_while_the_consumer_stays_busy(
 
 
 @pytest.mark.parametrize("kind", ["stock", "hardened"])
-def test_defect_b_a_seq_scan_claim_takes_the_lock_once_per_pending_row(kind, database_url, stock_broker):
+def test_defect_b_a_seq_scan_claim_takes_the_lock_once_per_pending_row(
+    kind, database_url, stock_broker
+):
     for i in range(200):
         stock_broker.enqueue(_message(i))
     conn = psycopg2.connect(database_url)
@@ -115,7 +118,9 @@ def test_defect_b_a_seq_scan_claim_takes_the_lock_once_per_pending_row(kind, dat
 
 
 @pytest.mark.parametrize("kind", ["stock", "hardened"])
-def test_defect_c_requeued_messages_are_announced(kind, stock_broker, hardened_broker, database_url):
+def test_defect_c_requeued_messages_are_announced(
+    kind, stock_broker, hardened_broker, database_url
+):
     broker = stock_broker if kind == "stock" else hardened_broker
     broker.enqueue(_message(1))
     consumer = broker.consume(QUEUE, prefetch=10, timeout=100)
@@ -167,7 +172,9 @@ def test_defect_d_the_default_pool_is_exhausted_above_twelve_threads(database_ur
     threads, consumers = 13, 6  # 3 queues and their delay queues, each listen + consume
     stock = make_pool(database_url)  # dramatiq-pg's default: 16 connections
     try:
-        assert _hold_and_burst(stock, 2 * consumers, threads), "expected 'connection pool exhausted'"
+        assert _hold_and_burst(stock, 2 * consumers, threads), (
+            "expected 'connection pool exhausted'"
+        )
     finally:
         stock.closeall()
     sized = make_dramatiq_pool(settings, pool_size(threads, consumers))

@@ -17,12 +17,17 @@ from bridge.manager import BridgeManager
 
 
 def _dispatch(db: Database, manager: BridgeManager, job_id: str) -> dramatiq.Message:
-    db.run("worker_presence_upsert", {"worker_id": "w", "hostname": "h", "pid": 1,
-                                      "queues": None, "threads": 10})
+    db.run(
+        "worker_presence_upsert",
+        {"worker_id": "w", "hostname": "h", "pid": 1, "queues": None, "threads": 10},
+    )
     manager.dispatch()
     with db.transaction() as cur:
-        cur.execute("SELECT message FROM dramatiq.queue WHERE message->'args'->>0 = %s "
-                    "AND state = 'queued'", (job_id,))
+        cur.execute(
+            "SELECT message FROM dramatiq.queue WHERE message->'args'->>0 = %s "
+            "AND state = 'queued'",
+            (job_id,),
+        )
         doc = cur.fetchone()["message"]
     return dramatiq.Message(**doc)
 
@@ -44,15 +49,19 @@ def test_a_stale_workers_completion_changes_nothing(db, settings, manager):
     owner = JobLifecycle(db, settings, "worker-owner")
     zombie.before_process_message(None, _dispatch(db, manager, job.id))
     zombie_ctx = current_job()
-    # The zombie stops heartbeating: its lease expires, the reaper re-queues, another worker runs it.
+    # The zombie stops heartbeating: its lease expires, the reaper re-queues, another worker
+    # runs it.
     with db.transaction() as cur:
-        cur.execute("UPDATE jobs SET visibility_expires_at = now() - interval '1 s' WHERE id = %s",
-                    (job.id,))
+        cur.execute(
+            "UPDATE jobs SET visibility_expires_at = now() - interval '1 s' WHERE id = %s",
+            (job.id,),
+        )
     manager.reap()
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET next_run_at = now() WHERE id = %s", (job.id,))
     message = _dispatch(db, manager, job.id)
     from app.jobcontext import bind
+
     bind(None)
     owner.before_process_message(None, message)
     owner_ctx = current_job()
@@ -123,7 +132,9 @@ def test_unexpected_errors_retry_without_payload_or_traceback(db, settings, mana
     assert row["worker_id"] is None and row["visibility_expires_at"] is None
 
 
-def test_logs_are_appended_never_replaced_and_the_params_entry_survives_the_cap(db, settings, manager):
+def test_logs_are_appended_never_replaced_and_the_params_entry_survives_the_cap(
+    db, settings, manager
+):
     job = submit(db, "noop", {"keep": "me"})
     message = _dispatch(db, manager, job.id)
     life = JobLifecycle(db, settings, "w1")
@@ -143,10 +154,14 @@ def test_logs_are_appended_never_replaced_and_the_params_entry_survives_the_cap(
     life.after_process_message(None, message, exception=KeyError("x"))
 
 
-def test_object_form_logs_are_converted_on_first_append_and_params_stay_reachable(db, settings, manager):
+def test_object_form_logs_are_converted_on_first_append_and_params_stay_reachable(
+    db, settings, manager
+):
     with db.transaction() as cur:
-        cur.execute("INSERT INTO jobs (job_type, logs) VALUES ('noop', %s) RETURNING id::text",
-                    (jsonb({"params": {"legacy": 1}, "error": "old", "status": "failed"}),))
+        cur.execute(
+            "INSERT INTO jobs (job_type, logs) VALUES ('noop', %s) RETURNING id::text",
+            (jsonb({"params": {"legacy": 1}, "error": "old", "status": "failed"}),),
+        )
         job_id = cur.fetchone()["id"]
     message = _dispatch(db, manager, job_id)
     life = JobLifecycle(db, settings, "w1")
@@ -162,9 +177,14 @@ def test_object_form_logs_are_converted_on_first_append_and_params_stay_reachabl
 @pytest.mark.parametrize(
     ("logs", "expected"),
     [
-        ([{"msg": "Job created", "meta": {"jobType": "x"}},
-          {"msg": "Job parameters set", "meta": {"params": {"a": 1}, "s3Key": "k"}},
-          {"msg": "Job parameters set", "meta": {"params": {"a": 2}}}], {"a": 2}),
+        (
+            [
+                {"msg": "Job created", "meta": {"jobType": "x"}},
+                {"msg": "Job parameters set", "meta": {"params": {"a": 1}, "s3Key": "k"}},
+                {"msg": "Job parameters set", "meta": {"params": {"a": 2}}},
+            ],
+            {"a": 2},
+        ),
         ([{"msg": "Job queued", "params": {"b": 1}}, {"msg": "x", "meta": {}}], {"b": 1}),
         ([{"msg": "p", "meta": {"params": {"c": 1}}}, {"msg": "q", "params": {"c": 2}}], {"c": 1}),
         ({"params": {"d": 1}, "error": "e"}, {"d": 1}),

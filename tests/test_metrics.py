@@ -34,12 +34,18 @@ def test_bridge_and_dramatiq_metrics_parse_and_carry_no_tenant_labels(db, spawn,
         return m if jobs.get(key) == 5 else None
 
     bridge_metrics = wait_for(completed_scrape, timeout=20)  # refreshed every 5 s
-    for name in ("finapilot_oldest_due_job_age_seconds", "finapilot_bridge_claimed",
-                 "finapilot_bridge_window_size", "finapilot_postgres_advisory_locks",
-                 "finapilot_bridge_last_loop_timestamp_seconds", "finapilot_dramatiq_messages"):
+    for name in (
+        "finapilot_oldest_due_job_age_seconds",
+        "finapilot_bridge_claimed",
+        "finapilot_bridge_window_size",
+        "finapilot_postgres_advisory_locks",
+        "finapilot_bridge_last_loop_timestamp_seconds",
+        "finapilot_dramatiq_messages",
+    ):
         assert name in bridge_metrics, name
-    claimed = sum(s.value for s in bridge_metrics["finapilot_bridge_claimed"]
-                  if s.name.endswith("_total"))
+    claimed = sum(
+        s.value for s in bridge_metrics["finapilot_bridge_claimed"] if s.name.endswith("_total")
+    )
     assert claimed == 5
     dramatiq_metrics = wait_for(lambda: _scrape(worker.metrics_port), timeout=15)
     processed = [s for s in dramatiq_metrics["dramatiq_messages"] if s.name.endswith("_total")]
@@ -53,12 +59,22 @@ def test_bridge_and_dramatiq_metrics_parse_and_carry_no_tenant_labels(db, spawn,
 
 def test_health_command_is_zero_with_a_live_bridge_and_non_zero_without(spawn, env):
     bridge = spawn("bridge")
-    ok = subprocess.run([sys.executable, "-m", "bridge", "health", "--port",
-                         str(bridge.metrics_port)], cwd=ROOT, env=env, capture_output=True,
-                        text=True, timeout=30)
+    ok = subprocess.run(
+        [sys.executable, "-m", "bridge", "health", "--port", str(bridge.metrics_port)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert ok.returncode == 0 and ok.stdout.startswith("ok")
     bridge.stop()
-    down = subprocess.run([sys.executable, "-m", "bridge", "health", "--port",
-                           str(bridge.metrics_port)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=30)
+    down = subprocess.run(
+        [sys.executable, "-m", "bridge", "health", "--port", str(bridge.metrics_port)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert down.returncode == 1 and "unhealthy" in down.stdout

@@ -61,8 +61,11 @@ def test_recent_and_stuck_list_what_an_operator_needs(db, settings):
     job = submit(db, "noop")
     _set(db, job.id, status="running", worker_id="worker-gone-1")
     with db.transaction() as cur:
-        cur.execute("UPDATE jobs SET visibility_expires_at = now() - interval '5 min', "
-                    "run_started_at = now() - interval '6 min' WHERE id = %s", (job.id,))
+        cur.execute(
+            "UPDATE jobs SET visibility_expires_at = now() - interval '5 min', "
+            "run_started_at = now() - interval '6 min' WHERE id = %s",
+            (job.id,),
+        )
     code, text = _run(settings, "recent", "--limit", "5")
     assert code == 0 and job.id in text
     code, raw = _run(settings, "--json", "stuck")
@@ -88,8 +91,11 @@ def test_requeue_dead_takes_only_the_type_and_window_asked(db, settings):
     _set(db, other.id, status="completed")
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET finished_at = now() WHERE id = %s", (recent_dead.id,))
-        cur.execute("UPDATE jobs SET status = 'dead_letter', finished_at = now() - interval '3 days' "
-                    "WHERE id = %s", (old_dead.id,))
+        cur.execute(
+            "UPDATE jobs SET status = 'dead_letter', finished_at = now() - interval '3 days' "
+            "WHERE id = %s",
+            (old_dead.id,),
+        )
     code, _ = _run(settings, "requeue-dead", "--type", "noop", "--since", "1d", "--yes")
     assert code == 0
     assert recent_dead.refresh().status == "queued"
@@ -111,9 +117,11 @@ def test_cancel_ends_a_queued_job_and_flags_a_running_one(db, settings):
 
 def test_purge_dry_run_counts_and_purge_deletes_finished_messages(db, settings):
     with db.transaction() as cur:
-        cur.execute("INSERT INTO dramatiq.queue (message_id, queue_name, state, mtime) VALUES "
-                    "(gen_random_uuid(), 'default', 'done', now() - interval '2 hours'), "
-                    "(gen_random_uuid(), 'default', 'queued', now() - interval '2 hours')")
+        cur.execute(
+            "INSERT INTO dramatiq.queue (message_id, queue_name, state, mtime) VALUES "
+            "(gen_random_uuid(), 'default', 'done', now() - interval '2 hours'), "
+            "(gen_random_uuid(), 'default', 'queued', now() - interval '2 hours')"
+        )
     code, text = _run(settings, "purge", "--dry-run")
     assert code == 0 and text.startswith("1 finished")
     assert _run(settings, "purge", "--yes")[0] == 0
@@ -122,11 +130,17 @@ def test_purge_dry_run_counts_and_purge_deletes_finished_messages(db, settings):
         assert [r["state"] for r in cur.fetchall()] == ["queued"]
 
 
-@pytest.mark.parametrize("command", ["stats", "recent", "stuck", "show", "retry", "cancel",
-                                     "requeue-dead", "purge"])
+@pytest.mark.parametrize(
+    "command", ["stats", "recent", "stuck", "show", "retry", "cancel", "requeue-dead", "purge"]
+)
 def test_every_command_has_clear_help(command):
-    proc = subprocess.run([sys.executable, "-m", "app", "jobs", command, "--help"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "jobs", command, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0
     assert f"app jobs {command}" in proc.stdout and "usage:" in proc.stdout
 
@@ -134,9 +148,15 @@ def test_every_command_has_clear_help(command):
 def test_destructive_commands_refuse_without_a_terminal_or_yes(db, env):
     dead = submit(db, "noop")
     _set(db, dead.id, status="dead_letter")
-    proc = subprocess.run([sys.executable, "-m", "app", "jobs", "retry", dead.id], cwd=ROOT,
-                          env=env | {"PATH": ""}, stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "jobs", "retry", dead.id],
+        cwd=ROOT,
+        env=env | {"PATH": ""},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "refusing without a terminal: add --yes" in proc.stderr
     assert dead.refresh().status == "dead_letter"

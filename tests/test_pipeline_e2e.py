@@ -135,7 +135,9 @@ def test_sigterm_mid_job_loses_nothing_and_releases_after_the_grace(db, spawn):
     assert "Worker shutdown complete" in log
 
 
-def test_a_message_requeued_by_a_stopping_worker_is_taken_by_a_live_worker_within_seconds(db, spawn):
+def test_a_message_requeued_by_a_stopping_worker_is_taken_by_a_live_worker_within_seconds(
+    db, spawn
+):
     # One thread, prefetch 2: the second job waits in the stopping worker's memory.
     env = {"dramatiq_queue_prefetch": "2", "BRIDGE_WINDOW_PER_THREAD": "2"}
     running = submit(db, "noop", {"sleepSeconds": 6})

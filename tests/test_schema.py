@@ -19,7 +19,7 @@ def test_every_gap_is_named_once_with_the_camel_case_spelling(db):
     with db.transaction() as cur:
         cur.execute('ALTER TABLE jobs RENAME COLUMN org_id TO "orgId"')
         cur.execute("ALTER TABLE exports DROP COLUMN file_data")
-        cur.execute("DROP INDEX \"raw_transactions_orgId_source_id_key\"")
+        cur.execute('DROP INDEX "raw_transactions_orgId_source_id_key"')
         cur.execute("DROP TABLE budgets")
     report = check_backend_schema(db)
     assert not report.ok
@@ -33,16 +33,28 @@ def test_every_gap_is_named_once_with_the_camel_case_spelling(db):
 def test_the_bridge_exits_1_naming_the_missing_columns(db, env):
     with db.transaction() as cur:
         cur.execute("ALTER TABLE jobs DROP COLUMN cancel_requested")
-    proc = subprocess.run([sys.executable, "-m", "bridge"], cwd=ROOT, env={**env, "PATH": ""},
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bridge"],
+        cwd=ROOT,
+        env={**env, "PATH": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "❌ Schema check failed: missing jobs.cancel_requested" in proc.stdout + proc.stderr
 
 
 def test_the_bridge_exits_1_when_the_database_is_unreachable(env):
     bad = {**env, "DATABASE_URL": "postgresql://nobody:secretpw@127.0.0.1:1/x"}
-    proc = subprocess.run([sys.executable, "-m", "bridge"], cwd=ROOT, env=bad,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bridge"],
+        cwd=ROOT,
+        env=bad,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1
     assert "❌ Failed to connect to database" in out and "secretpw" not in out

@@ -40,7 +40,9 @@ def test_defaults_match_the_contract():
     ],
 )
 def test_invalid_configuration_fails_with_a_clear_message(env, message):
-    full = {"DATABASE_URL": "postgresql://db/app", **env} if "DATABASE_URL" not in env and env else env
+    full = (
+        {"DATABASE_URL": "postgresql://db/app", **env} if "DATABASE_URL" not in env and env else env
+    )
     with pytest.raises(SettingsError, match=message.replace("[", r"\[").replace("]", r"\]")):
         Settings.from_env(full)
 

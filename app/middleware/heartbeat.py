@@ -64,8 +64,9 @@ class Heartbeat(dramatiq.Middleware):
             try:
                 self.beat()
             except Exception as exc:
-                logger.warning("heartbeat_failed worker_id=%s error=%s", self.worker_id,
-                               type(exc).__name__)
+                logger.warning(
+                    "heartbeat_failed worker_id=%s error=%s", self.worker_id, type(exc).__name__
+                )
 
     def beat(self) -> None:
         """One tick: presence, then the leases of the running jobs."""

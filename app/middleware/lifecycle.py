@@ -54,14 +54,19 @@ class JobLifecycle(dramatiq.Middleware):
         if not rows:
             current = self.db.run("job_status", {"job_id": job_id})
             state = current[0]["status"] if current else "missing"
-            logger.info("job_skipped job_id=%s status=%s reason=not-dispatched-to-this-message",
-                        job_id, state)
+            logger.info(
+                "job_skipped job_id=%s status=%s reason=not-dispatched-to-this-message",
+                job_id,
+                state,
+            )
             raise SkipMessage(f"job {job_id} is no longer dispatched to this message")
         job = ClaimedJob.from_row(rows[0])
         ctx = JobContext(job, db=self.db, settings=self.settings, worker_id=self.worker_id)
         ACTIVE.add(ctx)
         bind(ctx)
-        logger.info("job_started job_id=%s job_type=%s attempt=%d", job.id, job.job_type, job.attempt)
+        logger.info(
+            "job_started job_id=%s job_type=%s attempt=%d", job.id, job.job_type, job.attempt
+        )
 
     # -- outcome -------------------------------------------------------------------------
     def after_process_message(
@@ -162,12 +167,15 @@ class JobLifecycle(dramatiq.Middleware):
             done = execute(cur, "job_release_shutdown", ctx.fence())
             if done:
                 self._domain(cur, ctx, Transition.RESET, None)
-        logger.warning("job_released job_id=%s reason=shutdown-timeout released=%s",
-                       ctx.job.id, bool(done))
+        logger.warning(
+            "job_released job_id=%s reason=shutdown-timeout released=%s", ctx.job.id, bool(done)
+        )
 
     def _fail(self, ctx: JobContext, exc: BaseException) -> None:
         failure = classify(exc)
-        delay = backoff_s(ctx.job.attempt, self.settings.base_backoff_s, self.settings.max_backoff_s)
+        delay = backoff_s(
+            ctx.job.attempt, self.settings.base_backoff_s, self.settings.max_backoff_s
+        )
         with self.db.transaction() as cur:
             rows = execute(
                 cur,
@@ -190,7 +198,10 @@ class JobLifecycle(dramatiq.Middleware):
             return
         logger.warning(
             "job_failed job_id=%s job_type=%s status=%s error_type=%s",
-            ctx.job.id, ctx.job.job_type, rows[0]["status"], failure.error_type,
+            ctx.job.id,
+            ctx.job.job_type,
+            rows[0]["status"],
+            failure.error_type,
         )
 
     def _after_lost_lease(self, ctx: JobContext) -> None:
@@ -203,6 +214,11 @@ class JobLifecycle(dramatiq.Middleware):
     def _domain(self, cur: Any, ctx: JobContext, transition: Transition, error: str | None) -> None:
         job = ctx.job
         apply_transition(
-            cur, transition, job_type=job.job_type, job_id=job.id, org_id=job.org_id,
-            domain_ref=job.domain_ref, last_error=error,
+            cur,
+            transition,
+            job_type=job.job_type,
+            job_id=job.id,
+            org_id=job.org_id,
+            domain_ref=job.domain_ref,
+            last_error=error,
         )

@@ -1,4 +1,4 @@
-"""SQL lives in ``.sql`` files, in blocks named ``-- name: <entity>_<verb>``, loaded once by name."""
+"""SQL lives in ``.sql`` files, in blocks named ``-- name: <entity>_<verb>``, loaded by name."""
 
 from __future__ import annotations
 
