@@ -121,7 +121,7 @@ def seed(url: str, noops: int, real: bool) -> dict[str, int]:
             "    'msg','Job created'),"
             "  jsonb_build_object('ts','2026-01-01T00:00:00.000Z','level','info',"
             "    'msg','Job parameters set','meta', jsonb_build_object('params',"
-            "      jsonb_build_object('sleepSeconds', (g %% 5) * 0.1))))"
+            "      jsonb_build_object('sleepSeconds', (g %% 5) * 0.25))))"
             " FROM generate_series(1, %s) g",
             (noops,),
         )
