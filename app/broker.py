@@ -55,6 +55,7 @@ from psycopg2.extras import Json
 
 from app.db import Database, connect_kwargs
 from app.jobtypes import QUEUES
+from app.middleware.lifecycle import ACKED_OPTION
 from app.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,10 @@ class HardenedConsumer(PostgresConsumer):
 
     @raise_connection_error
     def ack(self, message: dramatiq.MessageProxy) -> None:
+        if message.options.pop(ACKED_OPTION, False):
+            # The job's completion statement acked it in the same transaction as the outcome.
+            self._release(message)
+            return
         # As dramatiq-pg's ack (state 'done' + the ack NOTIFY), in autocommit: one round trip.
         conn = getconn(self.pool)
         try:
@@ -152,6 +157,9 @@ class HardenedConsumer(PostgresConsumer):
             if not conn.closed:
                 conn.autocommit = False
             self.pool.putconn(conn)
+        self._release(message)
+
+    def _release(self, message: dramatiq.MessageProxy) -> None:
         self.in_processing.discard(message.message_id)
         with self._room:
             self._room.notify()

@@ -45,9 +45,17 @@ class JobContext:
     """One running job, as seen from its worker thread."""
 
     def __init__(
-        self, job: ClaimedJob, *, db: Database, settings: Settings, worker_id: str
+        self,
+        job: ClaimedJob,
+        *,
+        db: Database,
+        settings: Settings,
+        worker_id: str,
+        message_id: str | None = None,
     ) -> None:
         self.job = job
+        self.message_id = message_id
+        self.acked = False
         self.db = db
         self.settings = settings
         self.worker_id = worker_id
@@ -176,8 +184,12 @@ def complete_on(cur: psycopg2.extras.RealDictCursor, ctx: JobContext, meta: dict
     if row["cancel_requested"]:
         ctx.request_cancel()
         raise JobCancelled(ctx.job.id)
-    if not execute(cur, "job_complete", {**ctx.fence(), "meta": jsonb(meta)}):
+    rows = execute(
+        cur, "job_complete", {**ctx.fence(), "meta": jsonb(meta), "message_id": ctx.message_id}
+    )
+    if not rows:
         raise LeaseLost(ctx.job.id)
+    ctx.acked = bool(rows[0]["acked"])
 
 
 class ActiveJobs:

@@ -25,6 +25,8 @@ from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+#: Set on a message whose dramatiq-pg row the completion already marked done (app.broker).
+ACKED_OPTION = "finapilot_acked"
 #: Deadlocks and serialization failures of the final transaction are retried this many times.
 FINAL_TX_TRIES = 3
 _RETRY_TX_SQLSTATES = frozenset({"40001", "40P01"})
@@ -61,7 +63,13 @@ class JobLifecycle(dramatiq.Middleware):
             )
             raise SkipMessage(f"job {job_id} is no longer dispatched to this message")
         job = ClaimedJob.from_row(rows[0])
-        ctx = JobContext(job, db=self.db, settings=self.settings, worker_id=self.worker_id)
+        ctx = JobContext(
+            job,
+            db=self.db,
+            settings=self.settings,
+            worker_id=self.worker_id,
+            message_id=message.message_id,
+        )
         ACTIVE.add(ctx)
         bind(ctx)
         logger.info(
@@ -82,6 +90,8 @@ class JobLifecycle(dramatiq.Middleware):
             return
         try:
             self._finish(ctx, exception)
+            if ctx.acked:  # the outcome statement acked the message: the consumer only tidies up
+                message.options[ACKED_OPTION] = True
         except Exception:
             # The row keeps its lease; the reaper will recover it when the lease expires.
             logger.exception("job_outcome_write_failed job_id=%s", ctx.job.id)
@@ -123,7 +133,12 @@ class JobLifecycle(dramatiq.Middleware):
         if ctx.result.finalize is None:
             # Nothing to write but the job row: one fenced statement (owned, not cancelled).
             # Zero rows: cancelled or lost; the full path below tells which.
-            if self.db.run("job_complete", {**ctx.fence(), "meta": jsonb(ctx.result.meta)}):
+            rows = self.db.run(
+                "job_complete",
+                {**ctx.fence(), "meta": jsonb(ctx.result.meta), "message_id": ctx.message_id},
+            )
+            if rows:
+                ctx.acked = bool(rows[0]["acked"])
                 logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
                 return
         for attempt in range(1, FINAL_TX_TRIES + 1):

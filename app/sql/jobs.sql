@@ -4,21 +4,25 @@
 
 -- name: job_start
 -- Take ownership from the bridge's dispatch marker; returns the job and its parameters.
-UPDATE jobs
-   SET worker_id = %(worker_id)s,
-       run_started_at = clock_timestamp(),
-       visibility_expires_at = now() + make_interval(secs => %(lease_s)s),
-       updated_at = now(),
-       logs = dramatiq.finapilot_log_append(
-                logs,
-                dramatiq.finapilot_log_entry('info', 'Job started',
-                  jsonb_build_object('workerId', %(worker_id)s, 'attempt', attempts + 1)),
-                %(max_entries)s)
- WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(dispatch_marker)s
-RETURNING id::text, job_type, org_id::text, object_id::text, attempts, max_attempts, priority,
-          queue, run_started_at, cancel_requested,
-          dramatiq.finapilot_job_params(logs) AS params,
-          dramatiq.finapilot_domain_ref(job_type, object_id, logs) AS domain_ref;
+WITH started AS (
+  UPDATE jobs
+     SET worker_id = %(worker_id)s,
+         run_started_at = clock_timestamp(),
+         visibility_expires_at = now() + make_interval(secs => %(lease_s)s),
+         updated_at = now(),
+         logs = dramatiq.finapilot_log_push(
+                  logs,
+                  dramatiq.finapilot_log_entry('info', 'Job started',
+                    jsonb_build_object('workerId', %(worker_id)s, 'attempt', attempts + 1)),
+                  %(max_entries)s)
+   WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(dispatch_marker)s
+  RETURNING id, job_type, org_id, object_id, attempts, max_attempts, priority, queue,
+            run_started_at, cancel_requested, dramatiq.finapilot_job_params(logs) AS params
+)
+SELECT id::text, job_type, org_id::text, object_id::text, attempts, max_attempts, priority,
+       queue, run_started_at, cancel_requested, params,
+       dramatiq.finapilot_domain_ref_params(job_type, object_id, params) AS domain_ref
+  FROM started;
 
 -- name: job_status
 SELECT status, worker_id, cancel_requested FROM jobs WHERE id = %(job_id)s;
@@ -31,7 +35,7 @@ RETURNING cancel_requested;
 
 -- name: job_log_append
 UPDATE jobs
-   SET logs = dramatiq.finapilot_log_append(
+   SET logs = dramatiq.finapilot_log_push(
                 logs, dramatiq.finapilot_log_entry(%(level)s, %(msg)s, %(meta)s::jsonb),
                 %(max_entries)s),
        updated_at = now()
@@ -50,21 +54,34 @@ SELECT status, worker_id, run_started_at, cancel_requested FROM jobs
  WHERE id = %(job_id)s FOR UPDATE;
 
 -- name: job_complete
-UPDATE jobs
-   SET status = 'completed', progress = 100, finished_at = now(), updated_at = now(),
-       visibility_expires_at = NULL,
-       logs = dramatiq.finapilot_log_append(
-                logs,
-                dramatiq.finapilot_log_entry('info', 'Job completed successfully', %(meta)s::jsonb),
-                %(max_entries)s)
- WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
-   AND run_started_at = %(run_token)s AND cancel_requested = false
-RETURNING id, pg_notify('finapilot_job_events', id::text);
+-- Completes the job and, in the same statement, acks its dramatiq-pg message (state 'done' and
+-- the ack NOTIFY the bridge wakes on): outcome and ack are atomic, one round trip.
+WITH done AS (
+  UPDATE jobs
+     SET status = 'completed', progress = 100, finished_at = now(), updated_at = now(),
+         visibility_expires_at = NULL,
+         logs = dramatiq.finapilot_log_push(
+                  logs,
+                  dramatiq.finapilot_log_entry('info', 'Job completed successfully', %(meta)s::jsonb),
+                  %(max_entries)s)
+   WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
+     AND run_started_at = %(run_token)s AND cancel_requested = false
+  RETURNING id
+), acked AS (
+  UPDATE dramatiq.queue SET "state" = 'done'
+   WHERE message_id = %(message_id)s AND "state" = 'consumed' AND EXISTS (SELECT 1 FROM done)
+  RETURNING queue_name, message_id
+)
+SELECT d.id, pg_notify('finapilot_job_events', d.id::text),
+       (SELECT count(pg_notify('dramatiq.' || a.queue_name || '.ack',
+                               jsonb_build_object('message_id', a.message_id)::text))
+          FROM acked a) AS acked
+  FROM done d;
 
 -- name: job_cancel_running
 UPDATE jobs
    SET status = 'cancelled', finished_at = now(), updated_at = now(), visibility_expires_at = NULL,
-       logs = dramatiq.finapilot_log_append(
+       logs = dramatiq.finapilot_log_push(
                 logs, dramatiq.finapilot_log_entry('info', 'Job cancelled by user', '{}'::jsonb),
                 %(max_entries)s)
  WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
@@ -84,7 +101,7 @@ UPDATE jobs
        finished_at = CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
                           THEN NULL ELSE now() END,
        worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL, updated_at = now(),
-       logs = dramatiq.finapilot_log_append(
+       logs = dramatiq.finapilot_log_push(
                 logs,
                 dramatiq.finapilot_log_entry('error', %(last_error)s,
                   jsonb_build_object('attempt', attempts + 1, 'errorType', %(error_type)s,
@@ -105,7 +122,7 @@ UPDATE jobs
    SET status = 'retrying', next_run_at = now(),
        last_error = 'WorkerShutdown: released during shutdown',
        worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL, updated_at = now(),
-       logs = dramatiq.finapilot_log_append(
+       logs = dramatiq.finapilot_log_push(
                 logs,
                 dramatiq.finapilot_log_entry('warn', 'WorkerShutdown: released during shutdown',
                   jsonb_build_object('attempt', attempts + 1)),

@@ -106,14 +106,29 @@ $$;
 
 -- The id of the domain row a job drives (§1.1, §5): a parameter when the backend sets one,
 -- else object_id. Text, so that a malformed parameter can never abort a transaction.
-CREATE OR REPLACE FUNCTION dramatiq.finapilot_domain_ref(job_type text, object_id uuid, logs jsonb)
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_domain_ref_params(job_type text, object_id uuid,
+                                                                params jsonb)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE job_type
-    WHEN 'model_run'   THEN coalesce(dramatiq.finapilot_job_params(logs) ->> 'modelRunId', object_id::text)
-    WHEN 'monte_carlo' THEN coalesce(object_id::text, dramatiq.finapilot_job_params(logs) ->> 'monteCarloJobId')
-    WHEN 'csv_import'  THEN dramatiq.finapilot_job_params(logs) ->> 'importBatchId'
-    ELSE coalesce(object_id::text, dramatiq.finapilot_job_params(logs) ->> 'exportId')
+    WHEN 'model_run'   THEN coalesce(params ->> 'modelRunId', object_id::text)
+    WHEN 'monte_carlo' THEN coalesce(object_id::text, params ->> 'monteCarloJobId')
+    WHEN 'csv_import'  THEN params ->> 'importBatchId'
+    ELSE coalesce(object_id::text, params ->> 'exportId')
   END
+$$;
+
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_domain_ref(job_type text, object_id uuid, logs jsonb)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT dramatiq.finapilot_domain_ref_params(job_type, object_id,
+                                              dramatiq.finapilot_job_params(logs))
+$$;
+
+-- Append with the common case inline: an array below the cap gets the entry concatenated.
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_log_push(logs jsonb, entry jsonb, max_entries integer)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(logs) = 'array' AND jsonb_array_length(logs) < max_entries
+              THEN logs || jsonb_build_array(entry)
+              ELSE dramatiq.finapilot_log_append(logs, entry, max_entries) END
 $$;
 
 -- Wakes the bridge when a job becomes runnable (used only once an operator installs the trigger).
