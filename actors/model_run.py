@@ -78,7 +78,7 @@ def model_run(job_id: str) -> None:
     cpu_started = time.thread_time()
 
     with ctx.db.transaction() as cur:
-        _fenced_progress(ctx, cur, 1)
+        ctx.progress_in(cur, 1)
         run, created = _resolve_run(ctx, cur)
         already_done = run.status == "done" and run.has_summary
         if not already_done and not execute(
@@ -145,17 +145,6 @@ def model_run(job_id: str) -> None:
         },
         finalize=finalize,
     )
-
-
-def _fenced_progress(ctx: JobContext, cur: Cursor, percent: float) -> None:
-    """A fenced progress write inside ``cur``'s transaction, so the domain writes that follow
-    commit only while this worker still owns the job (raises at this safe point otherwise)."""
-    rows = execute(cur, "job_progress", {**ctx.fence(), "progress": percent})
-    if not rows:
-        ctx.mark_lease_lost()
-    elif rows[0]["cancel_requested"]:
-        ctx.request_cancel()
-    ctx.checkpoint()
 
 
 def _resolve_run(ctx: JobContext, cur: Cursor) -> tuple[RunRow, bool]:

@@ -126,6 +126,12 @@ class JobContext:
         if milestone is not None:
             self.log(milestone, {"status": "running", "progress": percent})
 
+    def progress_in(self, cur: psycopg2.extras.RealDictCursor, percent: float) -> None:
+        """A fenced progress write inside ``cur``'s transaction (a claim-time domain write that
+        follows then commits only while this worker still owns the job); a safe point."""
+        rows = execute(cur, "job_progress", {**self.fence(), "progress": percent})
+        self._after_write(rows)
+
     def log(self, msg: str, meta: dict[str, Any] | None = None, *, level: str = "info") -> None:
         """Append one entry to ``jobs.logs`` (atomic, fenced, capped; never replaces)."""
         meta = meta or {}
