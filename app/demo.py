@@ -18,11 +18,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
+import psycopg2.extras
+from psycopg2 import sql as pgsql
 
 from app.client import JobHandle, submit
-from app.db import Database, jsonb
+from app.db import Database, execute, jsonb
 from app.embedded import DATA_ROOT, PROJECT_ROOT, start_embedded
 from app.schema import apply_dev_backend_schema, ensure_worker_schema, set_notify_trigger
 from app.settings import REAL_JOB_TYPES, Settings
@@ -100,11 +103,11 @@ def _prepare_embedded() -> str:
     server = start_embedded("pg")
     admin = psycopg2.connect(server.url)
     admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DEMO_DB,))
-        exists = cur.fetchone() is not None
+    with admin.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+        exists = bool(execute(cur, "demo_database_exists", {"name": DEMO_DB}))
         if not exists:
-            cur.execute(f"CREATE DATABASE {DEMO_DB}")
+            # CREATE DATABASE takes no parameters; the name is composed as an identifier.
+            cur.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(DEMO_DB)))
     admin.close()
     url = server.url_for(DEMO_DB)
     if not exists:
@@ -113,6 +116,21 @@ def _prepare_embedded() -> str:
         conn.close()
     return url
 
+
+DEMO_MODEL = {
+    "assumptions": {
+        "initialCash": 750000,
+        "baselineRevenue": 42000,
+        "baselineExpenses": 61000,
+        "revenueGrowth": 0.06,
+        "expenseGrowth": 0.02,
+        "churnRate": 0.02,
+        "customerCount": 120,
+        "cac": 1800,
+        "marketing": 9000,
+    },
+    "metadata": {"startMonth": "2026-01", "forecastDuration": 24},
+}
 
 SAMPLE_CSV = (
     "Date,Description,Amount,Category\r\n"
@@ -130,56 +148,27 @@ SAMPLE_CSV = (
 def seed(db: Database) -> list[tuple[str, JobHandle]]:
     """Insert an org, a model and its runs, exports and an upload, and their jobs, as the
     backend does. Returns the jobs in the order they were submitted."""
+
+    def one(cur: Any, block: str, **params: Any) -> str:
+        return str(execute(cur, block, params)[0]["id"])
+
     with db.transaction() as cur:
-        cur.execute(
-            "INSERT INTO orgs (name, currency) VALUES ('Demo Rocket Ltd', 'USD') RETURNING id::text"
+        org = one(cur, "demo_org_insert", name="Demo Rocket Ltd", currency="USD")
+        model = one(
+            cur, "demo_model_insert", org_id=org, name="Plan 2026", model_json=jsonb(DEMO_MODEL)
         )
-        org = cur.fetchone()["id"]
-        model_json = {
-            "assumptions": {
-                "initialCash": 750000,
-                "baselineRevenue": 42000,
-                "baselineExpenses": 61000,
-                "revenueGrowth": 0.06,
-                "expenseGrowth": 0.02,
-                "churnRate": 0.02,
-                "customerCount": 120,
-                "cac": 1800,
-                "marketing": 9000,
-            },
-            "metadata": {"startMonth": "2026-01", "forecastDuration": 24},
-        }
-        cur.execute(
-            "INSERT INTO models (org_id, name, model_json) VALUES (%s, 'Plan 2026', %s) "
-            "RETURNING id::text",
-            (org, jsonb(model_json)),
-        )
-        model = cur.fetchone()["id"]
-        cur.execute(
-            "INSERT INTO model_runs (model_id, org_id, run_type, params_json) "
-            "VALUES (%s, %s, 'baseline', '{}') RETURNING id::text",
-            (model, org),
-        )
-        run = cur.fetchone()["id"]
-        cur.execute(
-            "INSERT INTO monte_carlo_jobs (model_run_id, org_id, num_simulations, "
-            "params_hash) VALUES (%s, %s, 5000, 'demo') RETURNING id::text",
-            (run, org),
-        )
-        exports = {}
+        run = one(cur, "demo_run_insert", model_id=model, org_id=org)
+        one(cur, "demo_simulation_insert", run_id=run, org_id=org, n=5000, params_hash="demo")
         for kind in ("pdf", "pptx", "csv"):
-            cur.execute(
-                "INSERT INTO exports (model_run_id, org_id, type, meta_json) "
-                "VALUES (%s, %s, %s, %s) RETURNING id::text",
-                (run, org, kind, jsonb({"template": "executive-summary"})),
+            one(
+                cur,
+                "demo_export_insert",
+                run_id=run,
+                org_id=org,
+                type=kind,
+                meta=jsonb({"template": "executive-summary"}),
             )
-            exports[kind] = cur.fetchone()["id"]
-        cur.execute(
-            "INSERT INTO data_import_batches (org_id, source_type) VALUES (%s, 'csv') "
-            "RETURNING id::text",
-            (org,),
-        )
-        batch = cur.fetchone()["id"]
+        batch = one(cur, "demo_batch_insert", org_id=org)
     jobs = [
         (
             "model_run",
@@ -190,9 +179,7 @@ def seed(db: Database) -> list[tuple[str, JobHandle]]:
                 org_id=org,
                 object_id=run,
             ),
-        )
-    ]
-    jobs.append(
+        ),
         (
             "csv_import",
             submit(
@@ -213,21 +200,16 @@ def seed(db: Database) -> list[tuple[str, JobHandle]]:
                 org_id=org,
                 object_id=batch,
             ),
-        )
-    )
+        ),
+    ]
     return jobs
 
 
 def seed_followers(db: Database, first: JobHandle) -> list[tuple[str, JobHandle]]:
     """Jobs that read the model run's results: submitted once the run is done."""
     with db.transaction() as cur:
-        cur.execute(
-            "SELECT m.id::text AS mc, m.model_run_id::text AS run, m.org_id::text AS org "
-            "FROM monte_carlo_jobs m"
-        )
-        mc = cur.fetchone()
-        cur.execute("SELECT id::text, type FROM exports ORDER BY created_at")
-        exports = cur.fetchall()
+        mc = execute(cur, "demo_simulation")[0]
+        exports = execute(cur, "demo_exports")
     jobs = [
         (
             "monte_carlo",
@@ -293,13 +275,7 @@ def _outcome_table(db: Database, jobs: list[tuple[str, JobHandle]]) -> str:
         "-" * 96,
     ]
     for name, handle in jobs:
-        with db.transaction() as cur:
-            cur.execute(
-                "SELECT status, attempts, last_error, logs, extract(epoch FROM "
-                "finished_at - created_at)::float8 AS took FROM jobs WHERE id = %s",
-                (handle.id,),
-            )
-            row = cur.fetchone()
+        row = db.run("demo_outcome", {"job_id": handle.id})[0]
         detail = row["last_error"] or ""
         if row["status"] == "completed":
             meta = row["logs"][-1].get("meta", {})
