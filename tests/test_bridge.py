@@ -247,3 +247,18 @@ def test_purge_deletes_only_finished_messages_past_their_age(db, manager):
     assert manager.purge(dry_run=True) == 2
     assert manager.purge() == 2
     assert [m["state"] for m in _messages(db)] == ["queued"]
+
+
+def test_a_worker_serving_only_exports_opens_no_window_for_other_queues(db, settings):
+    manager = BridgeManager(db, settings.replace(job_types=("noop", "export_csv")))
+    noop = submit(db, "noop")
+    export = submit(db, "export_csv")
+    _presence(db, threads=2, queues=["exports"])  # dramatiq actors --queues exports
+    result = manager.dispatch()
+    assert result.dispatched == 1
+    assert [m["queue_name"] for m in _messages(db)] == ["exports"]
+    assert _row(db, export.id)["status"] == "running"
+    assert _row(db, noop.id)["status"] == "queued"
+    _presence(db, threads=2, queues=["default"], wid="w2")
+    assert manager.dispatch().dispatched == 1
+    assert _row(db, noop.id)["status"] == "running"
