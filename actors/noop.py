@@ -30,7 +30,13 @@ def noop(job_id: str) -> None:
         raise TransientError(
             f"noop failing attempt {ctx.job.attempt} of {fail_attempts} on purpose"
         )
-    sleep_s = float(params.get("sleepSeconds", 0) or 0)
+    sleep_s = params.get("sleepSeconds", 0) or 0
+    if (
+        isinstance(sleep_s, bool)
+        or not isinstance(sleep_s, int | float)
+        or not 0 <= sleep_s <= 3600
+    ):
+        raise InvalidParams("noop sleepSeconds must be a number of seconds from 0 to 3600")
     started = time.monotonic()
     while time.monotonic() - started < sleep_s:
         time.sleep(min(STEP_S, sleep_s))

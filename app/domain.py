@@ -22,6 +22,7 @@ def apply_transition(
     job_type: str,
     job_id: str,
     org_id: str | None,
+    object_id: str | None,
     domain_ref: str | None,
     last_error: str | None,
 ) -> None:
@@ -35,5 +36,11 @@ def apply_transition(
     execute(
         cur,
         name,
-        {"job_id": job_id, "org_id": org_id, "domain_ref": domain_ref, "last_error": last_error},
+        {
+            "job_id": job_id,
+            "org_id": org_id,
+            "object_id": object_id,
+            "domain_ref": domain_ref,
+            "last_error": last_error,
+        },
     )

@@ -69,6 +69,9 @@ class JobContext:
 
     @property
     def params(self) -> dict[str, Any]:
+        """The job parameters; unreadable ones are an input error at first use."""
+        if self.job.params_error:
+            raise InvalidParams(self.job.params_error)
         return self.job.params
 
     # Flags raised from other threads (heartbeat, shutdown timer).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -38,6 +39,19 @@ TERMINAL_STATUSES = frozenset(
 DISPATCH_PREFIX = "dispatch:"
 
 
+def decode_params(text: str | None) -> tuple[dict[str, Any], str | None]:
+    """The job parameters, or ``({}, why)`` when the document cannot be read safely."""
+    if not text:
+        return {}, None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        return {}, "the job parameters are nested too deeply to read"
+    except ValueError:
+        return {}, "the job parameters hold a number too large to read"
+    return (value if isinstance(value, dict) else {}), None
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     """A job a worker has taken ownership of (the row returned by ``job_start``)."""
@@ -54,10 +68,11 @@ class ClaimedJob:
     cancel_requested: bool
     domain_ref: str | None
     params: dict[str, Any] = field(repr=False)
+    params_error: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ClaimedJob:
-        params = row["params"] if isinstance(row["params"], dict) else {}
+        params, error = decode_params(row["params_text"])
         return cls(
             id=row["id"],
             job_type=row["job_type"],
@@ -71,6 +86,7 @@ class ClaimedJob:
             cancel_requested=row["cancel_requested"],
             domain_ref=row["domain_ref"],
             params=params,
+            params_error=error,
         )
 
     @property

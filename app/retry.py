@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 import dramatiq.middleware
+import psycopg2
 
 from app.db import is_transient
 from app.errors import LAST_ERROR_MAX_CHARS, WorkerError
@@ -28,6 +29,10 @@ def classify(exc: BaseException) -> Failure:
     """
     if isinstance(exc, WorkerError):
         return Failure(exc.last_error(), exc.kind, exc.retryable)
+    if isinstance(exc, psycopg2.DataError):
+        # SQLSTATE class 22 (a value that does not fit its column): deterministic, never passes.
+        reason = (str(exc).strip().splitlines() or ["invalid value"])[0][:200]
+        return Failure(f"InvalidData: {reason}", "InvalidData", False)
     if isinstance(exc, dramatiq.middleware.TimeLimitExceeded):
         return Failure("TimeLimit: the attempt exceeded its time limit", "TimeLimit", True)
     kind = "DatabaseError" if is_transient(exc) else "UnexpectedError"

@@ -166,6 +166,7 @@ class BridgeManager:
             job_type=row["job_type"],
             job_id=row["job_id"],
             org_id=row["org_id"],
+            object_id=row["object_id"],
             domain_ref=row["domain_ref"],
             last_error=row["last_error"],
         )

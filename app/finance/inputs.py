@@ -389,6 +389,12 @@ def _resolve_horizon(ctx: _Context, params: Mapping[str, Any], meta: Mapping[str
         if raw is None:
             continue
         parsed = _parse_horizon(raw, digits_anywhere=digits_anywhere)
+        if parsed is None and label.startswith("params."):
+            # This run's own input: a nonsense value is an input error, not a silent default.
+            raise InvalidParams(
+                f"params_json.{label.removeprefix('params.')} is not a number of months "
+                "(or one of 3months, 6months, 9months, 12months, 18months, 24months, 36months)"
+            )
         if parsed is None:
             ctx.warn(f"{label} is not a horizon in months; ignored")
             continue

@@ -45,9 +45,12 @@ def parse_amount(cell: str) -> Decimal | None:
         return None
     if negative:
         value = -value
-    if abs(value) >= AMOUNT_LIMIT:
+    if abs(value) >= AMOUNT_LIMIT:  # before rounding: huge values cannot be quantized
         raise AmountOutOfRange(cell)
-    return value.quantize(AMOUNT_QUANTUM, context=_CONTEXT)
+    value = value.quantize(AMOUNT_QUANTUM, context=_CONTEXT)
+    if abs(value) >= AMOUNT_LIMIT:  # after: 9999999999999999.99999 rounds up to 10^16
+        raise AmountOutOfRange(cell)
+    return value
 
 
 def apply_type(amount: Decimal, type_cell: str) -> Decimal:

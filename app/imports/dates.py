@@ -81,7 +81,8 @@ def normalise_date_format(value: object) -> str:
     fmt = value.strip().upper()
     if fmt not in ACCEPTED_FORMATS:
         accepted = ", ".join(sorted(ACCEPTED_FORMATS))
-        raise InvalidParams(f"unsupported dateFormat '{value.strip()[:40]}'; use one of {accepted}")
+        # The value itself is not repeated: parameters never go into last_error or logs (§3.1).
+        raise InvalidParams(f"unsupported dateFormat; use one of {accepted}")
     return fmt
 
 

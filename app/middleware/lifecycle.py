@@ -234,6 +234,7 @@ class JobLifecycle(dramatiq.Middleware):
             job_type=job.job_type,
             job_id=job.id,
             org_id=job.org_id,
+            object_id=job.object_id,
             domain_ref=job.domain_ref,
             last_error=error,
         )

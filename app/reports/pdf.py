@@ -142,7 +142,8 @@ def render_pdf(
     title = TEMPLATE_TITLES.get(name)
     if title is None:
         title = FALLBACK_TITLE
-        warnings.append(f"unknown template '{clean_text(template, 60)}'; rendered KPIs only")
+        # The name itself is a parameter and is not copied into the job log (§3.1).
+        warnings.append("unknown template; rendered KPIs only")
     report = _Report(data, fonts)
     builders: dict[str, Callable[[], list[Flowable]]] = {
         "executive-summary": report.executive_summary,

@@ -144,7 +144,8 @@ UPDATE jobs j
                 %(max_entries)s)
   FROM decided d
  WHERE j.id = d.id AND j.id = ANY(ARRAY(SELECT x.id FROM decided x))
-RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.queue, j.status, j.last_error,
+RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.object_id::text, j.queue, j.status,
+          j.last_error,
           dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
           pg_notify('finapilot_job_events', j.id::text);
 
@@ -188,7 +189,7 @@ UPDATE jobs j
                 %(max_entries)s)
   FROM waiting w
  WHERE j.id = w.id AND j.id = ANY(ARRAY(SELECT x.id FROM waiting x))
-RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.queue, j.status,
+RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.object_id::text, j.queue, j.status,
           'Cancelled: cancelled while waiting' AS last_error,
           dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
           pg_notify('finapilot_job_events', j.id::text);

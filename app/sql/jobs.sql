@@ -19,8 +19,10 @@ WITH started AS (
   RETURNING id, job_type, org_id, object_id, attempts, max_attempts, priority, queue,
             run_started_at, cancel_requested, dramatiq.finapilot_job_params(logs) AS params
 )
+-- params come back as text: the worker decodes them itself, so a document it cannot read
+-- (nested thousands deep, a number of thousands of digits) fails this job, not the worker.
 SELECT id::text, job_type, org_id::text, object_id::text, attempts, max_attempts, priority,
-       queue, run_started_at, cancel_requested, params,
+       queue, run_started_at, cancel_requested, params::text AS params_text,
        dramatiq.finapilot_domain_ref_params(job_type, object_id, params) AS domain_ref
   FROM started;
 

@@ -52,12 +52,18 @@ def test_horizon_follows_the_lookup_order_and_is_clamped_to_3_36(
     assert res.months[0] == "2024-01"
 
 
-def test_an_unreadable_horizon_is_skipped_with_a_warning() -> None:
+@pytest.mark.parametrize("bad", ["forever", {"months": 12}, [12], True])
+def test_an_unreadable_run_horizon_is_an_input_error(bad: object) -> None:
+    with pytest.raises(InvalidParams, match="params_json.horizon is not a number of months"):
+        resolve_inputs(build_inputs(params={"horizon": bad}, metadata={"startMonth": "2024-01"}))
+
+
+def test_an_unreadable_model_duration_is_skipped_with_a_warning() -> None:
     res = resolve_inputs(
-        build_inputs(params={"horizon": "forever"}, metadata={"startMonth": "2024-01"})
+        build_inputs(metadata={"startMonth": "2024-01", "forecastDuration": "forever"})
     )
     assert res.horizon == 12
-    assert "params.horizon is not a horizon in months; ignored" in res.warnings
+    assert "metadata.forecastDuration is not a horizon in months; ignored" in res.warnings
 
 
 @pytest.mark.parametrize(

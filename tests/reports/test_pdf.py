@@ -106,7 +106,7 @@ def test_unknown_template_renders_kpis_only_with_a_warning() -> None:
     assert "Financial Model Export Report" in text
     assert F.money(SUMMARY["totalRevenue"]) in text
     assert "Forecast by month" not in text
-    assert warnings == ["unknown template 'board-<deck>'; rendered KPIs only"]
+    assert warnings == ["unknown template; rendered KPIs only"]
 
 
 def test_template_names_are_matched_case_insensitively_and_default_when_empty() -> None:
