@@ -1,8 +1,182 @@
-"""``export_pdf``, ``export_pptx``, ``export_csv``: not wired yet (fail clearly)."""
+"""``export_pdf``, ``export_pptx``, ``export_csv`` (contract §5.3): load, render, store, finish.
+
+The actors adapt the pure renderers of :mod:`app.reports`: they move the export to
+``processing``, read its :class:`~app.reports.data.ReportData`, render, upload to S3 (or keep
+the bytes for ``exports.file_data`` when S3 is off, never both), and hand the final writes
+(export ``completed``, billing) to the lifecycle's final transaction.
+"""
 
 from __future__ import annotations
 
-from actors.placeholders import placeholder
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-for _name in ("export_pdf", "export_pptx", "export_csv"):
-    placeholder(_name)
+import dramatiq
+import psycopg2.extras
+
+from app.errors import InvalidParams, JobCancelled
+from app.finalize import insert_billing
+from app.jobcontext import JobContext, current_job
+from app.jobtypes import JOB_TYPES
+from app.reportdata import (
+    BUDGET_TEMPLATE,
+    ExportRow,
+    ExportStatus,
+    ReportNeeds,
+    as_uuid,
+    complete_export,
+    load_report_data,
+    lock_export,
+    mark_processing,
+)
+from app.reports.csv_export import render_csv
+from app.reports.data import ReportData
+from app.reports.pdf import render_pdf
+from app.reports.pptx_deck import render_pptx
+from app.storage import export_content_type, export_key, make_object_store
+
+logger = logging.getLogger(__name__)
+
+BILLING_PREFIX = "export"
+PDF = JOB_TYPES["export_pdf"]
+PPTX = JOB_TYPES["export_pptx"]
+CSV = JOB_TYPES["export_csv"]
+
+#: ``render(data, ctx, export) -> (bytes, warnings for the job log)``
+Renderer = Callable[[ReportData, JobContext, ExportRow], tuple[bytes, list[str]]]
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    """What one export job type renders.
+
+    Attributes:
+        label: a short name for milestones (``PDF``).
+        export_types: the ``exports.type`` values this job type accepts.
+        needs: the optional context the renderer reads (given the job's parameters).
+        render: the pure renderer, adapted.
+    """
+
+    label: str
+    export_types: tuple[str, ...]
+    needs: Callable[[JobContext, ExportRow], ReportNeeds]
+    render: Renderer
+
+
+def _pdf_needs(ctx: JobContext, export: ExportRow) -> ReportNeeds:
+    template = export.template(ctx.params).strip().lower()
+    return ReportNeeds(ledger=True, budgets=template == BUDGET_TEMPLATE, monte_carlo=True)
+
+
+def _render_pdf(data: ReportData, ctx: JobContext, export: ExportRow) -> tuple[bytes, list[str]]:
+    return render_pdf(data, export.template(ctx.params))
+
+
+def _include_monte_carlo(ctx: JobContext) -> bool:
+    value = ctx.params.get("includeMonteCarlo")
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        raise InvalidParams("params.includeMonteCarlo must be true or false")
+    return value
+
+
+def _render_pptx(data: ReportData, ctx: JobContext, export: ExportRow) -> tuple[bytes, list[str]]:
+    return render_pptx(data, include_monte_carlo=_include_monte_carlo(ctx)), []
+
+
+def _render_csv(data: ReportData, ctx: JobContext, export: ExportRow) -> tuple[bytes, list[str]]:
+    return render_csv(data.summary), []
+
+
+PDF_KIND = ExportKind("PDF", ("pdf", "memo"), _pdf_needs, _render_pdf)
+PPTX_KIND = ExportKind(
+    "PPTX",
+    ("pptx",),
+    lambda ctx, _: ReportNeeds(monte_carlo=_include_monte_carlo(ctx)),
+    _render_pptx,
+)
+CSV_KIND = ExportKind("CSV", ("csv",), lambda ctx, _: ReportNeeds(), _render_csv)
+
+
+def run_export(kind: ExportKind) -> None:
+    """The whole job: claim-time transition, load, render, store, then declare success."""
+    ctx = current_job()
+    cpu_started_s = time.thread_time()
+    export_id = as_uuid(ctx.job.domain_ref, "the export id (object_id or params.exportId)")
+    with ctx.db.transaction() as cur:
+        export = lock_export(cur, export_id=export_id, org_id=ctx.job.org_id)
+        if export.status == ExportStatus.COMPLETED:
+            ctx.succeed({"noop": True, "reason": "export already completed"})
+            return
+        if export.status == ExportStatus.FAILED:
+            raise JobCancelled(ctx.job.id)  # the user cancelled the export (§4.6, §4.8)
+        if export.status not in (ExportStatus.QUEUED, ExportStatus.PROCESSING):
+            raise InvalidParams(f"export {export.id} has unexpected status '{export.status[:40]}'")
+        if export.type not in kind.export_types:
+            raise InvalidParams(
+                f"export {export.id} has type '{export.type[:40]}', which "
+                f"{ctx.job.job_type} does not render"
+            )
+        mark_processing(cur, export)
+    with ctx.db.transaction() as cur:
+        data = load_report_data(cur, export, ctx.params, kind.needs(ctx, export))
+    ctx.progress(10, "Export data loaded")
+    ctx.progress(30, f"Rendering {kind.label}")
+    content, warnings = kind.render(data, ctx, export)
+    for warning in warnings:
+        ctx.log(warning, level="warn")
+    ctx.progress(80, f"{kind.label} rendered")
+    store = make_object_store(
+        ctx.settings.s3_bucket, ctx.settings.aws_region, ctx.settings.s3_endpoint_url
+    )
+    s3_key: str | None = None
+    if store is not None:
+        s3_key = export_key(export.org_id, export.id, export.type)
+        store.put_bytes(s3_key, content, export_content_type(export.type))
+    ctx.progress(90, "Export stored")
+    logger.info(
+        "export_stored job_id=%s export_id=%s type=%s bytes=%d storage=%s",
+        ctx.job.id,
+        export.id,
+        export.type,
+        len(content),
+        "s3" if s3_key else "file_data",
+    )
+    cpu_s = time.thread_time() - cpu_started_s
+
+    def finalize(cur: psycopg2.extras.RealDictCursor) -> None:
+        stored = complete_export(
+            cur, export, s3_key=s3_key, file_data=None if s3_key is not None else content
+        )
+        if not stored:  # the export left queued/processing meanwhile: the user cancelled it
+            raise JobCancelled(ctx.job.id)
+        insert_billing(
+            cur,
+            ctx.settings,
+            org_id=export.org_id,
+            prefix=BILLING_PREFIX,
+            cpu_seconds=cpu_s,
+            with_cost=True,
+        )
+
+    meta: dict[str, Any] = {"exportId": export.id, "s3Key": s3_key, "fileSize": len(content)}
+    ctx.succeed(meta, finalize=finalize)
+
+
+@dramatiq.actor(actor_name=PDF.actor_name, queue_name=PDF.queue, time_limit=PDF.time_limit_ms)
+def export_pdf(job_id: str) -> None:
+    run_export(PDF_KIND)
+
+
+@dramatiq.actor(actor_name=PPTX.actor_name, queue_name=PPTX.queue, time_limit=PPTX.time_limit_ms)
+def export_pptx(job_id: str) -> None:
+    run_export(PPTX_KIND)
+
+
+@dramatiq.actor(actor_name=CSV.actor_name, queue_name=CSV.queue, time_limit=CSV.time_limit_ms)
+def export_csv(job_id: str) -> None:
+    run_export(CSV_KIND)
