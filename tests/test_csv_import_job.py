@@ -360,3 +360,23 @@ def test_import_with_no_valid_rows_into_an_empty_org_queues_no_followup(db, make
     stats = _batch(db, batch)["stats_json"]
     assert (stats["rowsTotal"], stats["rowsImported"], stats["rowsSkipped"]) == (1, 0, 1)
     assert _followups(db) == []
+
+
+def test_import_without_a_batch_inserts_rows_with_no_batch_and_reports_in_the_log(
+    db, make_org, start
+):
+    org = make_org()
+    job = submit_csv_import(
+        db, org, batch_id=None, file_id=str(uuid.uuid4()), file_data=b64(LEDGER)
+    )
+    start()
+    assert job.wait(timeout=60).status == "completed", job.last_error
+    rows = _transactions(db, org)
+    assert len(rows) == VALID_ROWS
+    assert {r["batch"] for r in rows} == {None}
+    meta = _success_meta(db, job.id)
+    assert (meta["rowsImported"], meta["rowsSkipped"], meta["rowsTotal"]) == (
+        VALID_ROWS,
+        SKIPPED_ROWS,
+        VALID_ROWS + SKIPPED_ROWS,
+    )
