@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import dramatiq
 import psycopg2.extras
 
+from actors.base import job_actor
 from app.db import execute, jsonb
 from app.errors import InvalidParams, JobCancelled, NotFound, TransientError
 from app.finalize import db_now, insert_followup
@@ -157,7 +157,7 @@ def _success_meta(stats: ImportStats, rows_imported: int, rows_duplicate: int) -
     }
 
 
-@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue, time_limit=SPEC.time_limit_ms)
+@job_actor(SPEC)
 def csv_import(job_id: str) -> None:
     ctx = current_job()
     params = ctx.params

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import dramatiq
 import psycopg2.extras
 
+from actors.base import job_actor
 from app.errors import InvalidParams, JobCancelled
 from app.finalize import insert_billing
 from app.jobcontext import JobContext, current_job
@@ -167,16 +167,16 @@ def run_export(kind: ExportKind) -> None:
     ctx.succeed(meta, finalize=finalize)
 
 
-@dramatiq.actor(actor_name=PDF.actor_name, queue_name=PDF.queue, time_limit=PDF.time_limit_ms)
+@job_actor(PDF)
 def export_pdf(job_id: str) -> None:
     run_export(PDF_KIND)
 
 
-@dramatiq.actor(actor_name=PPTX.actor_name, queue_name=PPTX.queue, time_limit=PPTX.time_limit_ms)
+@job_actor(PPTX)
 def export_pptx(job_id: str) -> None:
     run_export(PPTX_KIND)
 
 
-@dramatiq.actor(actor_name=CSV.actor_name, queue_name=CSV.queue, time_limit=CSV.time_limit_ms)
+@job_actor(CSV)
 def export_csv(job_id: str) -> None:
     run_export(CSV_KIND)

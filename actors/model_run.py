@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import dramatiq
 from psycopg2.extras import RealDictCursor as Cursor
 
+from actors.base import job_actor
 from app.db import execute, jsonb
 from app.errors import InvalidParams, NotFound, PermanentError
 from app.finalize import db_now, insert_billing, insert_followup
@@ -72,7 +72,7 @@ class RunRow:
         )
 
 
-@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue, time_limit=SPEC.time_limit_ms)
+@job_actor(SPEC)
 def model_run(job_id: str) -> None:
     ctx = current_job()
     cpu_started = time.thread_time()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import time
 
-import dramatiq
-
+from actors.base import job_actor
 from app.errors import InvalidParams, TransientError
 from app.jobcontext import current_job
 from app.jobtypes import JOB_TYPES
@@ -19,7 +18,7 @@ SPEC = JOB_TYPES["noop"]
 STEP_S = 0.1
 
 
-@dramatiq.actor(actor_name=SPEC.actor_name, queue_name=SPEC.queue, time_limit=SPEC.time_limit_ms)
+@job_actor(SPEC)
 def noop(job_id: str) -> None:
     ctx = current_job()
     params = ctx.params

@@ -250,8 +250,13 @@ def build_broker(
     from app.middleware.shutdown import GracefulShutdown
 
     worker_id = worker_process_id(settings)
+    # Each thread may hold a long transaction (a CSV import) and write progress beside it.
     db = Database(
-        settings.database, max_connections=threads + 2, application_name="finapilot-worker"
+        settings.database, max_connections=2 * threads + 2, application_name="finapilot-worker"
+    )
+    # The heartbeat has a connection of its own: busy threads can never starve it (§4.3).
+    heartbeat_db = Database(
+        settings.database, max_connections=1, application_name="finapilot-heartbeat"
     )
     # dramatiq's Retries middleware is left out on purpose: retries go through the jobs table.
     middleware: list[dramatiq.Middleware] = [TimeLimit()]
@@ -259,7 +264,7 @@ def build_broker(
         middleware.insert(0, Prometheus())
     middleware += [
         JobLifecycle(db, settings, worker_id),
-        Heartbeat(db, settings, worker_id),
+        Heartbeat(heartbeat_db, settings, worker_id),
         GracefulShutdown(settings),
     ]
     broker = HardenedPostgresBroker(

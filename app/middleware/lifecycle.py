@@ -35,6 +35,10 @@ _RETRY_TX_SQLSTATES = frozenset({"40001", "40P01"})
 class JobLifecycle(dramatiq.Middleware):
     """Owns the ``jobs`` row of every message a worker thread processes."""
 
+    #: ``throws`` marks the exceptions that are expected job outcomes (see actors/base.py);
+    #: dramatiq's Retries middleware, which used to declare it, is not installed.
+    actor_options = {"throws"}
+
     def __init__(self, db: Database, settings: Settings, worker_id: str) -> None:
         self.db = db
         self.settings = settings
