@@ -163,18 +163,6 @@ class JobContext:
         complete_on(cur, self, meta)
         self.result = JobResult(meta=meta, committed=True)
 
-    def require(self, name: str, kind: type | tuple[type, ...] = str) -> Any:
-        """A required parameter of the given type, or a clear :class:`InvalidParams`."""
-        value = self.params.get(name)
-        if (
-            value is None
-            or not isinstance(value, kind)
-            or isinstance(value, bool)
-            and kind is not bool
-        ):
-            raise InvalidParams(f"parameter {name!r} is missing or has the wrong type")
-        return value
-
 
 def complete_on(cur: psycopg2.extras.RealDictCursor, ctx: JobContext, meta: dict[str, Any]) -> None:
     """Lock the job row, check ownership and the cancel flag, write ``completed`` (§4.3)."""

@@ -6,7 +6,6 @@ Labels are job type, queue, status and state only: never an org, a user or an id
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -126,6 +125,3 @@ def serve(
     threading.Thread(target=server.serve_forever, name="bridge-metrics", daemon=True).start()
     return server
 
-
-def now() -> float:
-    return time.time()
