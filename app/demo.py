@@ -32,6 +32,18 @@ from app.settings import REAL_JOB_TYPES, Settings
 
 DEMO_DB = "finapilot_demo"
 DEMO_TIMEOUT_S = 180
+#: Result figures worth a column in the outcome table, in this order.
+SHOWN_META = (
+    "startMonth",
+    "months",
+    "numSimulations",
+    "cpuSeconds",
+    "rowsImported",
+    "rowsDuplicate",
+    "rowsSkipped",
+    "fileSize",
+    "noop",
+)
 POLL_S = 0.5
 
 
@@ -145,9 +157,19 @@ SAMPLE_CSV = (
 )
 
 
-def seed(db: Database) -> list[tuple[str, JobHandle]]:
+@dataclass
+class DemoRows:
+    """The rows one demo run inserted (a re-run inserts its own, in a new org)."""
+
+    org: str
+    run: str
+    simulation: str
+    exports: dict[str, str]
+
+
+def seed(db: Database) -> tuple[list[tuple[str, JobHandle]], DemoRows]:
     """Insert an org, a model and its runs, exports and an upload, and their jobs, as the
-    backend does. Returns the jobs in the order they were submitted."""
+    backend does. Returns the jobs in the order they were submitted, and the rows."""
 
     def one(cur: Any, block: str, **params: Any) -> str:
         return str(execute(cur, block, params)[0]["id"])
@@ -158,9 +180,12 @@ def seed(db: Database) -> list[tuple[str, JobHandle]]:
             cur, "demo_model_insert", org_id=org, name="Plan 2026", model_json=jsonb(DEMO_MODEL)
         )
         run = one(cur, "demo_run_insert", model_id=model, org_id=org)
-        one(cur, "demo_simulation_insert", run_id=run, org_id=org, n=5000, params_hash="demo")
+        simulation = one(
+            cur, "demo_simulation_insert", run_id=run, org_id=org, n=5000, params_hash="demo"
+        )
+        exports = {}
         for kind in ("pdf", "pptx", "csv"):
-            one(
+            exports[kind] = one(
                 cur,
                 "demo_export_insert",
                 run_id=run,
@@ -202,14 +227,13 @@ def seed(db: Database) -> list[tuple[str, JobHandle]]:
             ),
         ),
     ]
-    return jobs
+    return jobs, DemoRows(org, run, simulation, exports)
 
 
-def seed_followers(db: Database, first: JobHandle) -> list[tuple[str, JobHandle]]:
+def seed_followers(db: Database, rows: DemoRows) -> list[tuple[str, JobHandle]]:
     """Jobs that read the model run's results: submitted once the run is done."""
-    with db.transaction() as cur:
-        mc = execute(cur, "demo_simulation")[0]
-        exports = execute(cur, "demo_exports")
+    mc = {"mc": rows.simulation, "run": rows.run, "org": rows.org}
+    exports = [{"id": export_id, "type": kind} for kind, export_id in rows.exports.items()]
     jobs = [
         (
             "monte_carlo",
@@ -279,9 +303,7 @@ def _outcome_table(db: Database, jobs: list[tuple[str, JobHandle]]) -> str:
         detail = row["last_error"] or ""
         if row["status"] == "completed":
             meta = row["logs"][-1].get("meta", {})
-            detail = ", ".join(
-                f"{k}={v}" for k, v in meta.items() if not isinstance(v, list | dict)
-            )
+            detail = ", ".join(f"{k}={meta[k]}" for k in SHOWN_META if meta.get(k) is not None)
         took = f"{row['took']:.2f}" if row["took"] is not None else "-"
         lines.append(
             f"{name:<12} {row['status']:<11} {row['attempts']:>8} {took:>8}  {detail[:60]}"
@@ -307,10 +329,10 @@ def demo() -> int:
     print(f"▶ bridge and dramatiq worker started (logs in {DATA_ROOT / 'demo-logs'})", flush=True)
     seen: dict[str, tuple[str, float]] = {}
     try:
-        jobs = seed(db)
+        jobs, rows = seed(db)
         print("▶ jobs inserted as the backend does; progress:", flush=True)
         _wait_all(jobs[:1], seen)
-        followers = seed_followers(db, jobs[0][1])
+        followers = seed_followers(db, rows)
         jobs += followers
         _wait_all(jobs, seen)
         print("\n" + _outcome_table(db, jobs), flush=True)

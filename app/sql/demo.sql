@@ -26,12 +26,6 @@ VALUES (%(run_id)s, %(org_id)s, %(type)s, %(meta)s) RETURNING id::text;
 INSERT INTO data_import_batches (org_id, source_type) VALUES (%(org_id)s, 'csv')
 RETURNING id::text;
 
--- name: demo_simulation
-SELECT id::text AS mc, model_run_id::text AS run, org_id::text AS org FROM monte_carlo_jobs;
-
--- name: demo_exports
-SELECT id::text, type FROM exports ORDER BY created_at;
-
 -- name: demo_outcome
 SELECT status, attempts, last_error, logs,
        extract(epoch FROM finished_at - created_at)::float8 AS took
