@@ -66,11 +66,16 @@ POOL_MARGIN = 2
 
 HARDENED_QUERIES = QueryManager(
     dict(
-        # No advisory lock: the row lock of the UPDATE decides who takes a queued message.
+        # No advisory lock: a row lock decides who takes a queued message. Every consumer of
+        # the queue hears every NOTIFY; the losers skip the winner's lock instead of waiting
+        # for it (the bridge re-announces any message left queued, so none is stranded).
         CONSUME_ONE="""
-            UPDATE {schema}.{tablename}
+            UPDATE {schema}.{tablename} q
                SET "state" = 'consumed', mtime = (NOW() AT TIME ZONE 'UTC')
-             WHERE message_id = %s AND state = 'queued'
+              FROM (SELECT message_id FROM {schema}.{tablename}
+                     WHERE message_id = %s AND state = 'queued'
+                     FOR UPDATE SKIP LOCKED) m
+             WHERE q.message_id = m.message_id
         """,
         # Requeue on worker stop, announced like an enqueue so live consumers wake at once.
         REQUEUE="""

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 DISPATCH_LOCK_KEY = 7_240_002
 #: Rows the reaper handles per statement.
 REAP_BATCH = 500
+#: A message still queued this long after it was written is announced again.
+RENOTIFY_AFTER_S = 5.0
 
 
 @dataclass
@@ -34,6 +36,7 @@ class ReapResult:
     released: list[dict[str, Any]] = field(default_factory=list)  # lease expired
     undelivered: list[dict[str, Any]] = field(default_factory=list)
     cancelled: list[dict[str, Any]] = field(default_factory=list)
+    renotified: int = 0
 
 
 class BridgeManager:
@@ -137,6 +140,9 @@ class BridgeManager:
             stale = [r["job_id"] for r in result.released + result.undelivered]
             if stale:
                 execute(cur, "reaper_reject_messages", {"job_ids": stale})
+            result.renotified = execute(
+                cur, "bridge_renotify_waiting", {"age_s": RENOTIFY_AFTER_S}
+            )[0]["n"]
         for row in result.released:
             logger.warning(
                 "job_reaped job_id=%s job_type=%s status=%s reason=lease-expired",

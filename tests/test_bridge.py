@@ -3,6 +3,7 @@ foreign job types, the reaper and the purge."""
 
 from __future__ import annotations
 
+import select
 import threading
 from collections import Counter
 
@@ -262,3 +263,21 @@ def test_a_worker_serving_only_exports_opens_no_window_for_other_queues(db, sett
     _presence(db, threads=2, queues=["default"], wid="w2")
     assert manager.dispatch().dispatched == 1
     assert _row(db, noop.id)["status"] == "running"
+
+
+def test_a_message_left_queued_is_announced_again_by_the_reaper(db, manager, database_url):
+    job = submit(db, "noop")
+    _presence(db, threads=2)
+    manager.dispatch()
+    with db.transaction() as cur:  # its NOTIFY was missed (e.g. heard during a reconnect)
+        cur.execute("UPDATE dramatiq.queue SET mtime = now() - interval '1 minute'")
+    listener = psycopg2.connect(database_url)
+    listener.autocommit = True
+    with listener.cursor() as cur:
+        cur.execute('LISTEN "dramatiq.default.enqueue"')
+    assert manager.reap().renotified == 1
+    select.select([listener], [], [], 2.0)
+    listener.poll()
+    payloads = [n.payload for n in listener.notifies]
+    listener.close()
+    assert len(payloads) == 1 and job.id in payloads[0]

@@ -194,6 +194,14 @@ RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.object_id::text, j
           dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
           pg_notify('finapilot_job_events', j.id::text);
 
+-- name: bridge_renotify_waiting
+-- Messages still queued a while after their NOTIFY (heard while a consumer was reconnecting, or
+-- skipped under a lock) are announced again; consumers take each at most once.
+SELECT count(pg_notify('dramatiq.' || queue_name || '.enqueue', message::text)) AS n
+  FROM dramatiq.queue
+ WHERE "state" = 'queued' AND mtime < now() - make_interval(secs => %(age_s)s)
+   AND octet_length(message::text) < 8000;
+
 -- name: bridge_purge_finished
 DELETE FROM dramatiq.queue
  WHERE "state" IN ('done', 'rejected') AND mtime < now() - make_interval(secs => %(age_s)s);
