@@ -253,22 +253,32 @@ def submit_monte_carlo(
 # ---------------------------------------------------------------------------------------------
 
 #: ``exports.type`` → the job type the backend queues for it (contract §1.1).
-EXPORT_JOB_TYPES = {"pdf": "export_pdf", "memo": "export_pdf", "pptx": "export_pptx",
-                    "csv": "export_csv"}
+EXPORT_JOB_TYPES = {
+    "pdf": "export_pdf",
+    "memo": "export_pdf",
+    "pptx": "export_pptx",
+    "csv": "export_csv",
+}
 #: The mapping the web UI's import wizard sends for the test files.
-IMPORT_MAPPINGS = {"date": "Date", "amount": "Amount", "description": "Description",
-                   "category": "Category"}
+IMPORT_MAPPINGS = {
+    "date": "Date",
+    "amount": "Amount",
+    "description": "Description",
+    "category": "Category",
+}
 
 
-def insert_done_run(db: Database, org_id: str, summary_json: dict[str, Any] | None,
-                    *, status: str = "done") -> str:
+def insert_done_run(
+    db: Database, org_id: str, summary_json: dict[str, Any] | None, *, status: str = "done"
+) -> str:
     """A model and a model run in ``status`` with ``summary_json``; returns the run id."""
     model_id = insert_model(db, org_id)
     return insert_model_run(db, org_id, model_id, status=status, summary_json=summary_json)
 
 
-def insert_done_monte_carlo(db: Database, org_id: str, model_run_id: str,
-                            percentiles_json: dict[str, Any]) -> str:
+def insert_done_monte_carlo(
+    db: Database, org_id: str, model_run_id: str, percentiles_json: dict[str, Any]
+) -> str:
     """A finished ``monte_carlo_jobs`` row of the run; returns its id."""
     with db.transaction() as cur:
         cur.execute(
@@ -279,22 +289,42 @@ def insert_done_monte_carlo(db: Database, org_id: str, model_run_id: str,
         return str(cur.fetchone()["id"])
 
 
-def insert_export(db: Database, org_id: str, model_run_id: str, *, type: str = "pdf",
-                  status: str = "queued", meta_json: dict[str, Any] | None = None,
-                  file_data: bytes | None = None) -> str:
+def insert_export(
+    db: Database,
+    org_id: str,
+    model_run_id: str,
+    *,
+    type: str = "pdf",
+    status: str = "queued",
+    meta_json: dict[str, Any] | None = None,
+    file_data: bytes | None = None,
+) -> str:
     """An ``exports`` row as the backend's export route creates it; returns its id."""
     with db.transaction() as cur:
         cur.execute(
             "INSERT INTO exports (model_run_id, org_id, type, status, meta_json, file_data)"
             " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id::text",
-            (model_run_id, org_id, type, status, None if meta_json is None else jsonb(meta_json),
-             file_data),
+            (
+                model_run_id,
+                org_id,
+                type,
+                status,
+                None if meta_json is None else jsonb(meta_json),
+                file_data,
+            ),
         )
         return str(cur.fetchone()["id"])
 
 
-def submit_export(db: Database, org_id: str, export_id: str, model_run_id: str, *,
-                  type: str = "pdf", **params: Any) -> JobHandle:
+def submit_export(
+    db: Database,
+    org_id: str,
+    export_id: str,
+    model_run_id: str,
+    *,
+    type: str = "pdf",
+    **params: Any,
+) -> JobHandle:
     """The export job the backend queues for an export (object_id = the export)."""
     job_params = {"exportId": export_id, "modelRunId": model_run_id, "type": type, **params}
     return submit(db, EXPORT_JOB_TYPES[type], job_params, org_id=org_id, object_id=export_id)
@@ -321,9 +351,17 @@ def insert_import_batch(db: Database, org_id: str, *, status: str = "created") -
         return str(cur.fetchone()["id"])
 
 
-def submit_csv_import(db: Database, org_id: str, *, batch_id: str | None, file_id: str,
-                      file_data: str | None = None, s3_key: str | None = None,
-                      mappings: dict[str, Any] | None = None, **params: Any) -> JobHandle:
+def submit_csv_import(
+    db: Database,
+    org_id: str,
+    *,
+    batch_id: str | None,
+    file_id: str,
+    file_data: str | None = None,
+    s3_key: str | None = None,
+    mappings: dict[str, Any] | None = None,
+    **params: Any,
+) -> JobHandle:
     """A ``csv_import`` job as the backend's import route queues it (object_id = the file id)."""
     job_params: dict[str, Any] = {
         "uploadKey": f"uploads/{org_id}/{file_id}.csv",
@@ -338,3 +376,21 @@ def submit_csv_import(db: Database, org_id: str, *, batch_id: str | None, file_i
     if s3_key is not None:
         job_params["s3Key"] = s3_key
     return submit(db, "csv_import", job_params, org_id=org_id, object_id=file_id)
+
+
+# --- shared by the job test modules: start the pipeline, read rows -----------------------------
+
+
+def fetch_one(db: Any, sql: str, *args: Any) -> dict[str, Any]:
+    """One row of ``sql`` as a dict (fails the test when there is none)."""
+    with db.transaction() as cur:
+        cur.execute(sql, args)
+        row = cur.fetchone()
+    assert row is not None, sql
+    return dict(row)
+
+
+def fetch_all(db: Any, sql: str, *args: Any) -> list[dict[str, Any]]:
+    with db.transaction() as cur:
+        cur.execute(sql, args)
+        return [dict(r) for r in cur.fetchall()]

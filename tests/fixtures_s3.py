@@ -32,6 +32,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def s3_process_env(s3_bucket: tuple[str, str]) -> dict[str, str]:
+    """Environment for spawned worker processes that store to the moto bucket."""
+    endpoint, bucket = s3_bucket
+    return {
+        "S3_BUCKET_NAME": bucket,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }
+
+
 def s3_client(endpoint_url: str) -> Any:
     """A boto3 S3 client for test setup, with explicit fake credentials."""
     return boto3.session.Session().client(

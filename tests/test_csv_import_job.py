@@ -15,7 +15,7 @@ import pytest
 from app.db import Database
 from tests.conftest import wait_for
 from tests.factories import insert_import_batch, submit_csv_import
-from tests.fixtures_s3 import s3_client
+from tests.fixtures_s3 import s3_client, s3_process_env
 
 JOB_TYPES_UNDER_TEST = "export_pdf,export_pptx,export_csv,csv_import"
 FOLLOWUP = "auto_model_trigger"
@@ -220,15 +220,7 @@ def test_import_streams_the_upload_named_by_s3_key(db, make_org, start, s3_bucke
     text = LEDGER.replace("Coffee", "Tea") + "15/01/2024,99.99,Late entry,Sales\r\n"
     s3_client(endpoint).put_object(Bucket=bucket, Key=key, Body=text.encode())
     job = submit_csv_import(db, org, batch_id=batch, file_id=file_id, s3_key=key)
-    start(
-        {
-            "S3_BUCKET_NAME": bucket,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-        }
-    )
+    start(s3_process_env((endpoint, bucket)))
     assert job.wait(timeout=60).status == "completed", job.last_error
     stats = _batch(db, batch)["stats_json"]
     assert stats["rowsImported"] == VALID_ROWS + 1

@@ -23,7 +23,7 @@ from tests.factories import (
     insert_transactions,
     submit_export,
 )
-from tests.fixtures_s3 import s3_client
+from tests.fixtures_s3 import s3_client, s3_process_env
 from tests.reports.conftest import pdf_text
 from tests.reports.sample_summary import build_monte_carlo, build_summary
 
@@ -58,17 +58,6 @@ def start(env: dict[str, str], spawn: Callable[..., Any]) -> Callable[..., None]
         spawn("bridge")
 
     return run
-
-
-def _s3_env(s3_bucket: tuple[str, str]) -> dict[str, str]:
-    endpoint, bucket = s3_bucket
-    return {
-        "S3_BUCKET_NAME": bucket,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-    }
 
 
 def _export(db: Database, export_id: str) -> dict[str, Any]:
@@ -119,7 +108,7 @@ def test_each_export_type_lands_at_its_contract_key_on_s3_and_not_in_file_data(
     insert_done_monte_carlo(db, org, run, build_monte_carlo(summary))
     exports = {kind: insert_export(db, org, run, type=kind) for kind in FILES}
     jobs = {kind: submit_export(db, org, exports[kind], run, type=kind) for kind in FILES}
-    start(_s3_env(s3_bucket))
+    start(s3_process_env(s3_bucket))
     endpoint, bucket = s3_bucket
     client = s3_client(endpoint)
     for kind, job in jobs.items():

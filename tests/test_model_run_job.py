@@ -15,6 +15,8 @@ from app.modelinputs import load_model, load_model_inputs
 from app.storage import model_run_result_key
 from tests.conftest import Proc
 from tests.factories import (
+    fetch_all,
+    fetch_one,
     insert_cube_row,
     insert_driver,
     insert_headcount_plan,
@@ -23,7 +25,7 @@ from tests.factories import (
     insert_transactions,
     submit_model_run,
 )
-from tests.fixtures_s3 import s3_client
+from tests.fixtures_s3 import s3_client, s3_process_env
 
 WAIT_S = 60
 #: Every top-level ``summary_json`` key of §5.1.6 (``fullResult`` only when S3 is off).
@@ -63,38 +65,14 @@ def pipeline(spawn: Callable[..., Proc]) -> Callable[..., None]:
     """Start a worker (optionally with S3) and the bridge."""
 
     def start(s3: tuple[str, str] | None = None) -> None:
-        extra: dict[str, str] = {}
-        if s3 is not None:
-            endpoint, bucket = s3
-            extra = {
-                "S3_BUCKET_NAME": bucket,
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_REGION": "us-east-1",
-            }
-        spawn("worker", threads=2, extra_env=extra)
+        spawn("worker", threads=2, extra_env=s3_process_env(s3) if s3 else {})
         spawn("bridge")
 
     return start
 
 
-def _one(db: Database, sql: str, *args: Any) -> dict[str, Any]:
-    with db.transaction() as cur:
-        cur.execute(sql, args)
-        row = cur.fetchone()
-    assert row is not None, sql
-    return dict(row)
-
-
-def _all(db: Database, sql: str, *args: Any) -> list[dict[str, Any]]:
-    with db.transaction() as cur:
-        cur.execute(sql, args)
-        return [dict(r) for r in cur.fetchall()]
-
-
 def _run(db: Database, run_id: str) -> dict[str, Any]:
-    return _one(
+    return fetch_one(
         db,
         "SELECT status, summary_json, result_s3, finished_at, run_type, params_json, org_id::text"
         " FROM model_runs WHERE id = %s",
@@ -103,7 +81,7 @@ def _run(db: Database, run_id: str) -> dict[str, Any]:
 
 
 def _logs(db: Database, job_id: str) -> list[dict[str, Any]]:
-    return list(_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"])
+    return list(fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"])
 
 
 def _completion_meta(db: Database, job_id: str) -> dict[str, Any]:
@@ -113,7 +91,7 @@ def _completion_meta(db: Database, job_id: str) -> dict[str, Any]:
 
 
 def _billing(db: Database, org_id: str) -> dict[str, list[float]]:
-    rows = _all(
+    rows = fetch_all(
         db,
         "SELECT metric, value::float8 AS value FROM billing_usage WHERE org_id = %s"
         " ORDER BY metric",
@@ -126,7 +104,7 @@ def _billing(db: Database, org_id: str) -> dict[str, list[float]]:
 
 
 def _worker_cube(db: Database, model_id: str) -> list[dict[str, Any]]:
-    return _all(
+    return fetch_all(
         db,
         "SELECT metric_name, month, value::float8 AS value, is_calculated FROM metric_cube"
         f" WHERE model_id = %s AND {WORKER_CUBE_SHAPE} AND metric_name = ANY(%s)"
@@ -137,7 +115,7 @@ def _worker_cube(db: Database, model_id: str) -> list[dict[str, Any]]:
 
 
 def _cube_snapshot(db: Database) -> list[dict[str, Any]]:
-    return _all(
+    return fetch_all(
         db, "SELECT id::text, metric_name, month, value, updated_at FROM metric_cube ORDER BY id"
     )
 
@@ -235,7 +213,9 @@ def test_model_run_inserted_as_the_backend_does_completes_with_every_summary_key
         "startMonth": "2025-01",
         "resultS3": None,
     }
-    job = _one(db, "SELECT progress::float8 AS progress, logs FROM jobs WHERE id = %s", handle.id)
+    job = fetch_one(
+        db, "SELECT progress::float8 AS progress, logs FROM jobs WHERE id = %s", handle.id
+    )
     assert job["progress"] == 100
     assert len(job["logs"]) <= 15
     billing = _billing(db, org)
@@ -244,7 +224,7 @@ def test_model_run_inserted_as_the_backend_does_completes_with_every_summary_key
     assert billing["model_run_compute_cost"] == [
         pytest.approx(billing["model_run_cpu_seconds"][0] / 3600 * 0.10, abs=1e-8)
     ]
-    followups = _all(
+    followups = fetch_all(
         db,
         "SELECT job_type, object_id::text, org_id::text, status, priority, queue, logs"
         " FROM jobs WHERE idempotency_key = %s",
@@ -325,7 +305,7 @@ def test_an_auto_model_job_with_a_model_id_creates_exactly_one_run_even_when_it_
     handle.wait(WAIT_S)
 
     assert handle.status == "completed", handle.last_error
-    runs = _all(
+    runs = fetch_all(
         db,
         "SELECT id::text, status, run_type, params_json, org_id::text FROM model_runs"
         " WHERE model_id = %s",
@@ -349,12 +329,12 @@ def test_an_auto_model_job_with_a_model_id_creates_exactly_one_run_even_when_it_
     handle.wait(WAIT_S)
 
     assert handle.status == "completed", handle.last_error
-    runs = _all(db, "SELECT id::text, status FROM model_runs WHERE model_id = %s", model)
+    runs = fetch_all(db, "SELECT id::text, status FROM model_runs WHERE model_id = %s", model)
     assert runs == [{"id": run["id"], "status": "done"}]
     msgs = [e["msg"] for e in _logs(db, handle.id)]
     assert msgs.count("Model run created") == 1
     assert msgs.count("Job completed successfully") == 2
-    followups = _all(
+    followups = fetch_all(
         db, "SELECT id FROM jobs WHERE job_type = 'alert_check' AND object_id = %s", run["id"]
     )
     assert len(followups) == 1
@@ -425,7 +405,7 @@ def test_missing_initial_cash_dead_letters_with_insufficient_data_and_leaves_oth
     assert _run(db, bystander_run)["status"] == "queued"
     assert _cube_snapshot(db) == cube_before
     assert _billing(db, org) == {}
-    assert _all(db, "SELECT id FROM jobs WHERE job_type = 'alert_check'") == []
+    assert fetch_all(db, "SELECT id FROM jobs WHERE job_type = 'alert_check'") == []
 
 
 def test_a_run_of_another_org_or_a_malformed_run_id_dead_letters_and_touches_no_run(
@@ -451,7 +431,7 @@ def test_a_run_of_another_org_or_a_malformed_run_id_dead_letters_and_touches_no_
     assert malformed.status == "dead_letter"
     assert malformed.last_error == "InvalidParams: params.modelRunId is not a valid UUID"
     assert _run(db, other_run)["status"] == "queued"
-    assert _all(db, "SELECT id FROM model_runs WHERE org_id = %s", org) == []
+    assert fetch_all(db, "SELECT id FROM model_runs WHERE org_id = %s", org) == []
     assert _billing(db, org) == {} and _billing(db, other_org) == {}
 
 
@@ -524,7 +504,7 @@ def test_the_input_loader_filters_by_import_batch_and_takes_the_named_scenario_e
         ("Sales", 100.0, 0.0),
     ]
     assert all_rows.ledger_currencies == ["USD"]
-    created = _one(
+    created = fetch_one(
         db,
         "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') AS m FROM models WHERE id = %s",
         model,

@@ -14,13 +14,15 @@ from app.db import Database
 from app.storage import montecarlo_result_key
 from tests.conftest import Proc, wait_for
 from tests.factories import (
+    fetch_all,
+    fetch_one,
     insert_model,
     insert_model_run,
     insert_monte_carlo_job,
     submit_model_run,
     submit_monte_carlo,
 )
-from tests.fixtures_s3 import s3_client
+from tests.fixtures_s3 import s3_client, s3_process_env
 
 WAIT_S = 60
 PERCENTILE_KEYS = ("p5", "p10", "p25", "p50", "p75", "p90", "p95")
@@ -69,38 +71,14 @@ def pipeline(spawn: Callable[..., Proc]) -> Callable[..., None]:
     """Start a worker (optionally with S3) and the bridge."""
 
     def start(s3: tuple[str, str] | None = None) -> None:
-        extra: dict[str, str] = {}
-        if s3 is not None:
-            endpoint, bucket = s3
-            extra = {
-                "S3_BUCKET_NAME": bucket,
-                "AWS_ENDPOINT_URL": endpoint,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_REGION": "us-east-1",
-            }
-        spawn("worker", threads=2, extra_env=extra)
+        spawn("worker", threads=2, extra_env=s3_process_env(s3) if s3 else {})
         spawn("bridge")
 
     return start
 
 
-def _one(db: Database, sql: str, *args: Any) -> dict[str, Any]:
-    with db.transaction() as cur:
-        cur.execute(sql, args)
-        row = cur.fetchone()
-    assert row is not None, sql
-    return dict(row)
-
-
-def _all(db: Database, sql: str, *args: Any) -> list[dict[str, Any]]:
-    with db.transaction() as cur:
-        cur.execute(sql, args)
-        return [dict(r) for r in cur.fetchall()]
-
-
 def _mc_row(db: Database, mc_id: str) -> dict[str, Any]:
-    return _one(
+    return fetch_one(
         db,
         "SELECT status, percentiles_json, sensitivity_json, result_s3, finished_at,"
         " cpu_seconds_estimate::float8 AS cpu_estimate, cpu_seconds_actual::float8 AS cpu_actual,"
@@ -110,7 +88,7 @@ def _mc_row(db: Database, mc_id: str) -> dict[str, Any]:
 
 
 def _logs(db: Database, job_id: str) -> list[dict[str, Any]]:
-    return list(_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"])
+    return list(fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"])
 
 
 def _completion_meta(db: Database, job_id: str) -> dict[str, Any]:
@@ -120,7 +98,7 @@ def _completion_meta(db: Database, job_id: str) -> dict[str, Any]:
 
 
 def _billing(db: Database, org_id: str) -> list[tuple[str, float]]:
-    rows = _all(
+    rows = fetch_all(
         db,
         "SELECT metric, value::float8 AS value FROM billing_usage WHERE org_id = %s"
         " ORDER BY metric",
@@ -192,10 +170,12 @@ def test_a_monte_carlo_job_completes_with_the_contract_keys_sensitivity_billing_
     assert success["resultS3"] is None and success["hasSensitivity"] is True
     assert success["sensitivityDrivers"] == [s["driver"] for s in sensitivity]
     assert success["cpuSeconds"] == pytest.approx(row["cpu_actual"])
-    job = _one(db, "SELECT progress::float8 AS progress, logs FROM jobs WHERE id = %s", handle.id)
+    job = fetch_one(
+        db, "SELECT progress::float8 AS progress, logs FROM jobs WHERE id = %s", handle.id
+    )
     assert job["progress"] == 100 and len(job["logs"]) <= 15
     assert _billing(db, org) == [("monte_carlo_cpu_seconds", pytest.approx(row["cpu_actual"]))]
-    followups = _all(
+    followups = fetch_all(
         db,
         "SELECT job_type, object_id::text, status, priority, logs FROM jobs"
         " WHERE idempotency_key = %s",
@@ -244,7 +224,9 @@ def test_with_s3_the_document_goes_to_the_contract_key_and_degenerate_drivers_ma
     assert json.loads(obj["Body"].read()) == row["percentiles_json"]
     assert _completion_meta(db, mc_job.id)["resultS3"] == key
 
-    summary = _one(db, "SELECT summary_json FROM model_runs WHERE id = %s", run)["summary_json"]
+    summary = fetch_one(db, "SELECT summary_json FROM model_runs WHERE id = %s", run)[
+        "summary_json"
+    ]
     cash = [summary["monthly"][m]["cashBalance"] for m in summary["monthly"]]
     for q in PERCENTILE_KEYS:
         assert row["percentiles_json"]["series"][q] == pytest.approx(cash, abs=0.01)
@@ -288,7 +270,7 @@ def test_invalid_params_or_a_foreign_row_dead_letter_naming_the_problem(
     )
     assert _mc_row(db, foreign_mc)["status"] == "queued"
     assert _billing(db, org) == [] and _billing(db, other_org) == []
-    assert _all(db, "SELECT id FROM jobs WHERE job_type = 'alert_check'") == []
+    assert fetch_all(db, "SELECT id FROM jobs WHERE job_type = 'alert_check'") == []
 
 
 def test_a_cancel_while_a_100k_path_simulation_runs_ends_cancelled_and_fails_the_row(
@@ -318,7 +300,7 @@ def test_a_cancel_while_a_100k_path_simulation_runs_ends_cancelled_and_fails_the
     assert "Simulating 100000 paths" in msgs
     assert "Job cancelled by user" in msgs and "Job completed successfully" not in msgs
     assert _billing(db, org) == []
-    assert _all(db, "SELECT id FROM jobs WHERE job_type = 'alert_check'") == []
+    assert fetch_all(db, "SELECT id FROM jobs WHERE job_type = 'alert_check'") == []
 
 
 def test_a_simulation_already_done_completes_as_a_noop_without_rewriting_it(
