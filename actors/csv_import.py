@@ -20,12 +20,12 @@ from actors.base import job_actor
 from app.db import execute, jsonb
 from app.errors import InvalidParams, JobCancelled, NotFound, TransientError
 from app.finalize import db_now, insert_followup
+from app.ids import parse_uuid
 from app.import_writer import INSERT_BATCH_ROWS, import_rows
 from app.imports.csv_reader import CsvImport, ImportOptions, ImportStats
 from app.imports.sources import select_source
 from app.jobcontext import JobContext, current_job
 from app.jobtypes import JOB_TYPES
-from app.reportdata import as_uuid
 from app.storage import make_object_store
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def csv_import(job_id: str) -> None:
     raw_batch_id = params.get("importBatchId")
     batch: ImportBatch | None = None
     if raw_batch_id not in (None, ""):
-        batch = _load_batch(ctx, as_uuid(raw_batch_id, "params.importBatchId"), org_id)
+        batch = _load_batch(ctx, parse_uuid(raw_batch_id, "params.importBatchId"), org_id)
         if batch.status == BATCH_COMPLETED:
             ctx.succeed({"noop": True, "reason": "import batch already completed"})
             return

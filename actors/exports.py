@@ -19,6 +19,7 @@ import psycopg2.extras
 from actors.base import job_actor
 from app.errors import InvalidParams, JobCancelled
 from app.finalize import insert_billing
+from app.ids import parse_uuid
 from app.jobcontext import JobContext, current_job
 from app.jobtypes import JOB_TYPES
 from app.reportdata import (
@@ -26,7 +27,6 @@ from app.reportdata import (
     ExportRow,
     ExportStatus,
     ReportNeeds,
-    as_uuid,
     complete_export,
     load_report_data,
     lock_export,
@@ -106,7 +106,7 @@ def run_export(kind: ExportKind) -> None:
     """The whole job: claim-time transition, load, render, store, then declare success."""
     ctx = current_job()
     cpu_started_s = time.thread_time()
-    export_id = as_uuid(ctx.job.domain_ref, "the export id (object_id or params.exportId)")
+    export_id = parse_uuid(ctx.job.domain_ref, "the export id (object_id or params.exportId)")
     with ctx.db.transaction() as cur:
         export = lock_export(cur, export_id=export_id, org_id=ctx.job.org_id)
         if export.status == ExportStatus.COMPLETED:

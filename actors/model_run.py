@@ -20,9 +20,10 @@ from app.db import execute, jsonb
 from app.errors import InvalidParams, NotFound, PermanentError
 from app.finalize import db_now, insert_billing, insert_followup
 from app.finance import build_model_run
+from app.ids import parse_uuid
 from app.jobcontext import JobContext, current_job
 from app.jobtypes import JOB_TYPES
-from app.modelinputs import load_model, load_model_inputs, parse_uuid
+from app.modelinputs import load_model, load_model_inputs
 from app.storage import JSON_CONTENT_TYPE, make_object_store, model_run_result_key
 
 logger = logging.getLogger(__name__)

@@ -19,9 +19,10 @@ from app.db import execute, jsonb
 from app.errors import InvalidParams, NotFound, PermanentError
 from app.finalize import db_now, insert_billing, insert_followup
 from app.finance import run_monte_carlo
+from app.ids import parse_uuid
 from app.jobcontext import JobContext, current_job
 from app.jobtypes import JOB_TYPES
-from app.modelinputs import load_model, load_model_inputs, parse_uuid
+from app.modelinputs import load_model, load_model_inputs
 from app.storage import JSON_CONTENT_TYPE, make_object_store, montecarlo_result_key
 
 SPEC = JOB_TYPES["monte_carlo"]

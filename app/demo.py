@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from psycopg2 import sql as pgsql
 
 from app.client import JobHandle, submit
 from app.db import Database, execute, jsonb
-from app.embedded import DATA_ROOT, PROJECT_ROOT, start_embedded
+from app.embedded import DATA_ROOT, PROJECT_ROOT, free_port, start_embedded
 from app.schema import apply_dev_backend_schema, ensure_worker_schema, set_notify_trigger
 from app.settings import REAL_JOB_TYPES, Settings
 
@@ -54,12 +53,6 @@ class Child:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_children(env: dict[str, str], log_dir: Path, *, threads: int = 4) -> list[Child]:
     """A bridge and a dramatiq worker, each a subprocess logging to ``log_dir``."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -80,9 +73,9 @@ def start_children(env: dict[str, str], log_dir: Path, *, threads: int = 4) -> l
                 "--worker-shutdown-timeout",
                 "20000",
             ],
-            {"dramatiq_prom_port": str(_free_port()), "dramatiq_prom_db": str(prom_dir)},
+            {"dramatiq_prom_port": str(free_port()), "dramatiq_prom_db": str(prom_dir)},
         ),
-        ("bridge", [sys.executable, "-m", "bridge"], {"BRIDGE_METRICS_PORT": str(_free_port())}),
+        ("bridge", [sys.executable, "-m", "bridge"], {"BRIDGE_METRICS_PORT": str(free_port())}),
     ]
     children = []
     for name, cmd, extra in specs:

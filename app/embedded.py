@@ -36,7 +36,8 @@ def _bin(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for the embedded server, metrics, test servers)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -157,7 +158,7 @@ def start_embedded(name: str = "pg", *, settings: tuple[str, ...] = ()) -> Embed
         )
     else:
         _prepare_permissions(pgdata)
-    server = EmbeddedPostgres(pgdata, _free_port(), settings)
+    server = EmbeddedPostgres(pgdata, free_port(), settings)
     pid_file = pgdata / "postmaster.pid"
     if server.running() and pid_file.exists():
         lines = pid_file.read_text().splitlines()

@@ -7,7 +7,6 @@ The finance engine resolves and computes; this module only reads.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,20 +40,6 @@ class ModelRow:
             version=int(row["version"]),
             created_month=row["created_month"],
         )
-
-
-def parse_uuid(value: object, what: str) -> str:
-    """The canonical text of a UUID taken from untrusted input.
-
-    Raises:
-        InvalidParams: ``value`` is not a string holding a UUID (never a SQL error later).
-    """
-    if not isinstance(value, str):
-        raise InvalidParams(f"{what} must be a UUID string")
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        raise InvalidParams(f"{what} is not a valid UUID") from None
 
 
 def load_model(cur: Cursor, *, model_id: str, org_id: str) -> ModelRow | None:

@@ -9,7 +9,6 @@ Monte Carlo simulation of the run.
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +20,7 @@ import psycopg2.extras
 from app.db import execute
 from app.errors import InvalidParams, NoResults, NotFound
 from app.finalize import db_now
+from app.ids import parse_uuid
 from app.reports.data import ReportData
 from app.reports.pdf import DEFAULT_TEMPLATE
 
@@ -39,16 +39,6 @@ class ExportStatus(StrEnum):
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
-
-
-def as_uuid(value: Any, what: str) -> str:
-    """A canonical UUID string, or :class:`InvalidParams` (never a SQL error)."""
-    if not isinstance(value, str):
-        raise InvalidParams(f"{what} is missing or not a string")
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        raise InvalidParams(f"{what} is not a valid UUID") from None
 
 
 @dataclass(frozen=True)
@@ -127,7 +117,7 @@ def load_report_data(
     run_ref = export.model_run_id or params.get("modelRunId")
     if run_ref is None:
         raise InvalidParams(f"export {export.id} names no model run")
-    run_id = as_uuid(run_ref, "modelRunId")
+    run_id = parse_uuid(run_ref, "modelRunId")
     org = {"org_id": export.org_id}
     runs = execute(cur, "export_model_run_get", {**org, "model_run_id": run_id})
     if not runs:

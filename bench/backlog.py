@@ -12,9 +12,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from app.db import Database
-from app.schema import ensure_worker_schema
-from app.settings import Settings
 from bench.common import Procs, fresh_database, insert_noops, scalar, wait_until
 
 LOCKS_SQL = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
@@ -41,13 +38,6 @@ def main() -> None:
         "BRIDGE_PURGE_AGE_SECONDS": "5",
     }
     try:
-        ensure_worker_schema(
-            Database(
-                Settings.from_env({"DATABASE_URL": url}).database,
-                max_connections=1,
-                application_name="bench",
-            )
-        )
         insert_noops(url, args.jobs)
         print(
             f"{args.jobs} jobs queued; starting bridge + dramatiq --processes "

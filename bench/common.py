@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,14 +15,17 @@ from typing import Any
 
 import psycopg2
 
-from app.embedded import PROJECT_ROOT, start_embedded
-from app.schema import apply_dev_backend_schema
+from app.db import Database
+from app.embedded import PROJECT_ROOT, free_port, start_embedded
+from app.schema import apply_dev_backend_schema, ensure_worker_schema
+from app.settings import Settings
 
 BIN = Path(sys.executable).parent
 
 
 def fresh_database(tag: str) -> tuple[str, Callable[[], None]]:
-    """A new database with the dev backend tables, on DATABASE_URL's server or the embedded one."""
+    """A new database with the dev backend tables and the worker's schema, on DATABASE_URL's
+    server or the embedded one."""
     admin = os.environ.get("DATABASE_URL")
     server = None
     if not admin:
@@ -38,6 +40,13 @@ def fresh_database(tag: str) -> tuple[str, Callable[[], None]]:
     dconn = psycopg2.connect(url)
     apply_dev_backend_schema(dconn)
     dconn.close()
+    db = Database(
+        Settings.from_env({"DATABASE_URL": url}).database,
+        max_connections=1,
+        application_name="bench",
+    )
+    ensure_worker_schema(db)  # as every bridge/worker would at start
+    db.close()
 
     def drop() -> None:
         with conn.cursor() as cur:
@@ -45,12 +54,6 @@ def fresh_database(tag: str) -> tuple[str, Callable[[], None]]:
         conn.close()
 
     return url, drop
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Procs:

@@ -19,7 +19,7 @@ import time
 import psycopg2
 
 from app.db import Database
-from app.schema import ensure_worker_schema, set_notify_trigger
+from app.schema import set_notify_trigger
 from app.settings import Settings
 from bench.common import Procs, fresh_database, insert_noops, scalar, wait_until
 
@@ -51,13 +51,6 @@ def pipeline_rate(n: int, processes: int, threads: int) -> float:
     url, drop = fresh_database("pipe")
     procs = Procs()
     try:
-        ensure_worker_schema(
-            Database(
-                Settings.from_env({"DATABASE_URL": url}).database,
-                max_connections=1,
-                application_name="bench",
-            )
-        )
         procs.worker("actors", env_for(url), processes, threads)
         procs.bridge(env_for(url))
         wait_until(
@@ -84,13 +77,6 @@ def bare_rate(n: int, processes: int, threads: int) -> float:
     url, drop = fresh_database("bare")
     procs = Procs()
     try:
-        ensure_worker_schema(
-            Database(
-                Settings.from_env({"DATABASE_URL": url}).database,
-                max_connections=1,
-                application_name="bench",
-            )
-        )
         procs.worker("bench.bare_actors", {"DATABASE_URL": url}, processes, threads)
         time.sleep(4.0)  # stock consumers have no readiness signal; give them time to LISTEN
         start = time.perf_counter()
@@ -114,14 +100,14 @@ def latency(n: int, trigger: bool, threads: int) -> tuple[float, float]:
     url, drop = fresh_database("lat")
     procs = Procs()
     try:
-        db = Database(
-            Settings.from_env({"DATABASE_URL": url}).database,
-            max_connections=2,
-            application_name="bench",
-        )
-        ensure_worker_schema(db)
         if trigger:
+            db = Database(
+                Settings.from_env({"DATABASE_URL": url}).database,
+                max_connections=1,
+                application_name="bench",
+            )
             set_notify_trigger(db, install=True)
+            db.close()
         procs.worker("actors", env_for(url), 1, threads)
         procs.bridge(env_for(url))
         wait_until(lambda: scalar(url, "SELECT count(*) FROM dramatiq.finapilot_workers") >= 1, 60)

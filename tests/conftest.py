@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import pytest
 
 from app.client import JobHandle, submit
 from app.db import Database
+from app.embedded import free_port
 from app.schema import apply_dev_backend_schema, ensure_worker_schema
 from app.settings import Settings
 
@@ -158,12 +158,6 @@ def make_job(db: Database) -> Callable[..., JobHandle]:
     return make
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Proc:
     """A real child process (dramatiq or bridge) with its log file."""
@@ -223,7 +217,7 @@ def spawn(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Proc]]:
         extra_env: dict[str, str] | None = None,
         wait_ready: bool = True,
     ) -> Proc:
-        port = _free_port()
+        port = free_port()
         penv = {**os.environ, **env, **(extra_env or {}), "PYTHONUNBUFFERED": "1"}
         if kind == "worker":
             prom_dir = tempfile.mkdtemp(dir=tmp_path)
@@ -302,3 +296,15 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: floa
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def pipeline(spawn: Callable[..., Proc]) -> Callable[..., None]:
+    """Start a worker (``pipeline(s3=(endpoint, bucket))`` stores to S3) and the bridge."""
+    from tests.fixtures_s3 import s3_process_env
+
+    def start(s3: tuple[str, str] | None = None) -> None:
+        spawn("worker", threads=2, extra_env=s3_process_env(s3) if s3 else {})
+        spawn("bridge")
+
+    return start

@@ -394,3 +394,31 @@ def fetch_all(db: Any, sql: str, *args: Any) -> list[dict[str, Any]]:
     with db.transaction() as cur:
         cur.execute(sql, args)
         return [dict(r) for r in cur.fetchall()]
+
+
+# --- contract key sets ----------------------------------------------------------------------
+
+#: Every top-level ``summary_json`` key of §5.1.6 (``fullResult`` only when S3 is off).
+SUMMARY_KEYS = {
+    "revenue", "totalRevenue", "expenses", "totalExpenses", "opex", "netIncome", "ebitda",
+    "ebitdaMargin", "grossMargin", "cashBalance", "burnRate", "monthlyBurn", "runwayMonths",
+    "runway", "runwayFromStartMonths", "cashOutMonth", "mrr", "monthlyRevenue", "arr",
+    "headcount", "initialCash", "revenueGrowth", "expenseGrowth", "churnRate", "activeCustomers",
+    "customerCount", "cac", "ltv", "ltvCacRatio", "paybackPeriod", "grr", "nrr", "ruleOf40",
+    "burnMultiple", "magicNumber", "kpis", "monthly", "statements", "assumptions",
+    "assumptionsUsed", "warnings", "startMonth", "forecastMonths", "modelType", "modelVersion",
+    "runType", "generatedAt", "metadata", "valuation", "lbo", "accretionDilution",
+    "valuationSummary", "sensitivities", "currentPrice", "marketImplications", "varianceBridge",
+}  # fmt: skip
+
+
+# --- worker presence (what a live dramatiq process records; the bridge sizes its window on it) --
+
+
+def register_worker(
+    db: Any, threads: int, queues: list[str] | None = None, wid: str = "w1"
+) -> None:
+    db.run(
+        "worker_presence_upsert",
+        {"worker_id": wid, "hostname": "h", "pid": 1, "queues": queues, "threads": threads},
+    )

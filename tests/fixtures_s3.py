@@ -7,7 +7,6 @@ after the test) and a fresh, uniquely named bucket that it empties and deletes a
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
+from app.embedded import free_port
 
 S3_TEST_REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -24,12 +25,6 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": S3_TEST_REGION,
 }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def s3_process_env(s3_bucket: tuple[str, str]) -> dict[str, str]:
@@ -58,7 +53,7 @@ def s3_client(endpoint_url: str) -> Any:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[str]:
     """A moto S3 server for the session; yields its endpoint URL."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -13,13 +13,7 @@ import pytest
 from app.client import submit
 from app.db import Database
 from bridge.manager import BridgeManager
-
-
-def _presence(db: Database, threads: int, queues: list[str] | None = None, wid: str = "w1") -> None:
-    db.run(
-        "worker_presence_upsert",
-        {"worker_id": wid, "hostname": "h", "pid": 1, "queues": queues, "threads": threads},
-    )
+from tests.factories import register_worker
 
 
 def _messages(db: Database) -> list[dict]:
@@ -44,7 +38,7 @@ def test_claim_takes_highest_priority_then_oldest_across_queues(db, manager):
     high_old = submit(db, "noop", priority=90)
     high_new = submit(db, "noop", priority=90)
     mid = submit(db, "noop", priority=50)
-    _presence(db, threads=3)
+    register_worker(db, threads=3)
     result = manager.dispatch()
     assert result.dispatched == 3
     claimed = {m["message"]["args"][0] for m in _messages(db)}
@@ -64,7 +58,7 @@ def test_no_worker_capacity_means_nothing_is_dispatched(db, manager):
 def test_window_bounds_outstanding_messages_to_worker_capacity(db, manager):
     for _ in range(50):
         submit(db, "noop")
-    _presence(db, threads=4)
+    register_worker(db, threads=4)
     manager.dispatch()
     manager.dispatch()
     assert len(_messages(db)) == 4
@@ -81,7 +75,7 @@ def test_window_bounds_outstanding_messages_to_worker_capacity(db, manager):
 def test_two_concurrent_bridges_never_dispatch_a_job_twice(db, settings):
     for _ in range(300):
         submit(db, "noop")
-    _presence(db, threads=1000)
+    register_worker(db, threads=1000)
     managers = [BridgeManager(db, settings.replace(window_per_thread=0.05)) for _ in range(2)]
     errors: list[BaseException] = []
 
@@ -107,7 +101,7 @@ def test_two_concurrent_bridges_never_dispatch_a_job_twice(db, settings):
 def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(db, manager, database_url):
     locked = submit(db, "noop", priority=99)
     free = submit(db, "noop", priority=1)
-    _presence(db, threads=5)
+    register_worker(db, threads=5)
     other = psycopg2.connect(database_url)  # e.g. the legacy worker holding the row
     with other.cursor() as cur:
         cur.execute("SELECT id FROM jobs WHERE id = %s FOR UPDATE", (locked.id,))
@@ -139,7 +133,7 @@ def test_jobs_not_due_cancelled_or_of_foreign_types_are_not_claimed(db, manager)
             "('noop', 'retrying', now() - interval '1 second', 2) RETURNING id::text"
         )
         due_retry = cur.fetchone()["id"]
-    _presence(db, threads=10)
+    register_worker(db, threads=10)
     result = manager.dispatch()
     assert result.dispatched == 1
     assert [m["message"]["args"][0] for m in _messages(db)] == [due_retry]
@@ -212,7 +206,7 @@ def test_reaper_ends_jobs_cancelled_while_waiting(db, manager):
 
 def test_reaper_redispatches_a_message_taken_by_a_consumer_that_died_before_starting(db, manager):
     job = submit(db, "noop")
-    _presence(db, threads=2)
+    register_worker(db, threads=2)
     manager.dispatch()
     with db.transaction() as cur:  # consumed, then the consumer died; the lease ran out
         cur.execute("UPDATE dramatiq.queue SET state = 'consumed'")
@@ -227,7 +221,7 @@ def test_reaper_redispatches_a_message_taken_by_a_consumer_that_died_before_star
 
 def test_reaper_leaves_a_dispatched_job_whose_message_still_waits(db, manager):
     job = submit(db, "noop")
-    _presence(db, threads=2)
+    register_worker(db, threads=2)
     manager.dispatch()
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET visibility_expires_at = now() - interval '1 second'")
@@ -238,7 +232,7 @@ def test_reaper_leaves_a_dispatched_job_whose_message_still_waits(db, manager):
 def test_purge_deletes_only_finished_messages_past_their_age(db, manager):
     for _ in range(3):
         submit(db, "noop")
-    _presence(db, threads=3)
+    register_worker(db, threads=3)
     manager.dispatch()
     with db.transaction() as cur:
         cur.execute(
@@ -254,20 +248,20 @@ def test_a_worker_serving_only_exports_opens_no_window_for_other_queues(db, sett
     manager = BridgeManager(db, settings.replace(job_types=("noop", "export_csv")))
     noop = submit(db, "noop")
     export = submit(db, "export_csv")
-    _presence(db, threads=2, queues=["exports"])  # dramatiq actors --queues exports
+    register_worker(db, threads=2, queues=["exports"])  # dramatiq actors --queues exports
     result = manager.dispatch()
     assert result.dispatched == 1
     assert [m["queue_name"] for m in _messages(db)] == ["exports"]
     assert _row(db, export.id)["status"] == "running"
     assert _row(db, noop.id)["status"] == "queued"
-    _presence(db, threads=2, queues=["default"], wid="w2")
+    register_worker(db, threads=2, queues=["default"], wid="w2")
     assert manager.dispatch().dispatched == 1
     assert _row(db, noop.id)["status"] == "running"
 
 
 def test_a_message_left_queued_is_announced_again_by_the_reaper(db, manager, database_url):
     job = submit(db, "noop")
-    _presence(db, threads=2)
+    register_worker(db, threads=2)
     manager.dispatch()
     with db.transaction() as cur:  # its NOTIFY was missed (e.g. heard during a reconnect)
         cur.execute("UPDATE dramatiq.queue SET mtime = now() - interval '1 minute'")

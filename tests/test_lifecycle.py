@@ -14,13 +14,11 @@ from app.errors import JobCancelled, LeaseLost
 from app.jobcontext import current_job, peek
 from app.middleware.lifecycle import JobLifecycle
 from bridge.manager import BridgeManager
+from tests.factories import register_worker
 
 
 def _dispatch(db: Database, manager: BridgeManager, job_id: str) -> dramatiq.Message:
-    db.run(
-        "worker_presence_upsert",
-        {"worker_id": "w", "hostname": "h", "pid": 1, "queues": None, "threads": 10},
-    )
+    register_worker(db, threads=10, wid="w")
     manager.dispatch()
     with db.transaction() as cur:
         cur.execute(

@@ -13,8 +13,8 @@ from app.client import JobHandle, submit
 from app.db import Database
 from app.modelinputs import load_model, load_model_inputs
 from app.storage import model_run_result_key
-from tests.conftest import Proc
 from tests.factories import (
+    SUMMARY_KEYS,
     fetch_all,
     fetch_one,
     insert_cube_row,
@@ -25,21 +25,9 @@ from tests.factories import (
     insert_transactions,
     submit_model_run,
 )
-from tests.fixtures_s3 import s3_client, s3_process_env
+from tests.fixtures_s3 import s3_client
 
 WAIT_S = 60
-#: Every top-level ``summary_json`` key of §5.1.6 (``fullResult`` only when S3 is off).
-SUMMARY_KEYS = {
-    "revenue", "totalRevenue", "expenses", "totalExpenses", "opex", "netIncome", "ebitda",
-    "ebitdaMargin", "grossMargin", "cashBalance", "burnRate", "monthlyBurn", "runwayMonths",
-    "runway", "runwayFromStartMonths", "cashOutMonth", "mrr", "monthlyRevenue", "arr",
-    "headcount", "initialCash", "revenueGrowth", "expenseGrowth", "churnRate", "activeCustomers",
-    "customerCount", "cac", "ltv", "ltvCacRatio", "paybackPeriod", "grr", "nrr", "ruleOf40",
-    "burnMultiple", "magicNumber", "kpis", "monthly", "statements", "assumptions",
-    "assumptionsUsed", "warnings", "startMonth", "forecastMonths", "modelType", "modelVersion",
-    "runType", "generatedAt", "metadata", "valuation", "lbo", "accretionDilution",
-    "valuationSummary", "sensitivities", "currentPrice", "marketImplications", "varianceBridge",
-}  # fmt: skip
 RESULT_DOCUMENT_KEYS = {
     "modelRunId", "modelId", "orgId", "generatedAt", "startMonth", "horizonMonths",
     "assumptionsUsed", "warnings", "monthly", "statements", "kpis",
@@ -58,17 +46,6 @@ WORKER_CUBE_SHAPE = (
 def _claim_model_jobs(env: dict[str, str]) -> None:
     env["WORKER_JOB_TYPES"] = "model_run,monte_carlo"
     env["WORKER_FOLLOWUP_JOBS"] = "alert_check"
-
-
-@pytest.fixture
-def pipeline(spawn: Callable[..., Proc]) -> Callable[..., None]:
-    """Start a worker (optionally with S3) and the bridge."""
-
-    def start(s3: tuple[str, str] | None = None) -> None:
-        spawn("worker", threads=2, extra_env=s3_process_env(s3) if s3 else {})
-        spawn("bridge")
-
-    return start
 
 
 def _run(db: Database, run_id: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from app.db import Database
 from app.storage import montecarlo_result_key
-from tests.conftest import Proc, wait_for
+from tests.conftest import wait_for
 from tests.factories import (
     fetch_all,
     fetch_one,
@@ -22,7 +22,7 @@ from tests.factories import (
     submit_model_run,
     submit_monte_carlo,
 )
-from tests.fixtures_s3 import s3_client, s3_process_env
+from tests.fixtures_s3 import s3_client
 
 WAIT_S = 60
 PERCENTILE_KEYS = ("p5", "p10", "p25", "p50", "p75", "p90", "p95")
@@ -64,17 +64,6 @@ BIG_DRIVERS = {
 def _claim_model_jobs(env: dict[str, str]) -> None:
     env["WORKER_JOB_TYPES"] = "model_run,monte_carlo"
     env["WORKER_FOLLOWUP_JOBS"] = "alert_check"
-
-
-@pytest.fixture
-def pipeline(spawn: Callable[..., Proc]) -> Callable[..., None]:
-    """Start a worker (optionally with S3) and the bridge."""
-
-    def start(s3: tuple[str, str] | None = None) -> None:
-        spawn("worker", threads=2, extra_env=s3_process_env(s3) if s3 else {})
-        spawn("bridge")
-
-    return start
 
 
 def _mc_row(db: Database, mc_id: str) -> dict[str, Any]:

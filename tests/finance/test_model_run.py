@@ -14,6 +14,7 @@ from app.finance import engine
 from app.finance.engine import ENGINE_VERSION, run_engine
 from app.finance.inputs import ModelInputs, resolve_inputs
 from app.finance.summary import ModelRunResult, build_model_run
+from tests.factories import SUMMARY_KEYS
 from tests.finance.conftest import build_inputs, ledger_row, plan, rich_inputs
 
 GENERATED_AT = "2024-06-01T12:00:00+00:00"
@@ -261,17 +262,6 @@ def test_losses_build_the_nol_that_later_profits_use() -> None:
 
 # --- summary ---------------------------------------------------------------------------------
 
-SUMMARY_KEYS = {
-    "revenue", "totalRevenue", "expenses", "totalExpenses", "opex", "netIncome", "ebitda",
-    "ebitdaMargin", "grossMargin", "cashBalance", "burnRate", "monthlyBurn", "runwayMonths",
-    "runway", "runwayFromStartMonths", "cashOutMonth", "mrr", "monthlyRevenue", "arr",
-    "headcount", "initialCash", "revenueGrowth", "expenseGrowth", "churnRate", "activeCustomers",
-    "customerCount", "cac", "ltv", "ltvCacRatio", "paybackPeriod", "grr", "nrr", "ruleOf40",
-    "burnMultiple", "magicNumber", "kpis", "monthly", "statements", "assumptions",
-    "assumptionsUsed", "warnings", "startMonth", "forecastMonths", "modelType", "modelVersion",
-    "runType", "generatedAt", "metadata", "valuation", "lbo", "accretionDilution",
-    "valuationSummary", "sensitivities", "currentPrice", "marketImplications", "varianceBridge",
-}  # fmt: skip
 MONTHLY_KEYS = {
     "revenue", "cogs", "grossProfit", "grossMargin", "opex", "operatingExpenses", "expenses",
     "ebitda", "depreciation", "ebit", "interestExpense", "ebt", "incomeTax", "netIncome",
