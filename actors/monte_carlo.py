@@ -9,89 +9,41 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from psycopg2.extras import RealDictCursor as Cursor
 
 from actors.base import job_actor
-from app.db import execute, jsonb
-from app.errors import InvalidParams, NotFound, PermanentError
-from app.finalize import db_now, insert_billing, insert_followup
+from app.db import db_now
+from app.errors import NotFound
 from app.finance import run_monte_carlo
-from app.ids import parse_uuid
-from app.jobcontext import JobContext, current_job
-from app.jobtypes import JOB_TYPES
-from app.modelinputs import load_model, load_model_inputs
+from app.jobcontext import current_job
+from app.jobtypes import monte_carlo as decl
+from app.jobtypes.billing import CPU_SECONDS_DECIMALS
+from app.jobtypes.model_inputs import load_model, load_model_inputs
 from app.storage import JSON_CONTENT_TYPE, make_object_store, montecarlo_result_key
 
-SPEC = JOB_TYPES["monte_carlo"]
-#: ``monte_carlo_jobs.num_simulations`` bounds (§5.2.1).
-ROW_SIMULATIONS_MIN = 1
-ROW_SIMULATIONS_MAX = 100_000
-#: ``params.numSimulations`` bounds, when present (the backend's own range).
-PARAM_SIMULATIONS_MIN = 100
-PARAM_SIMULATIONS_MAX = 100_000
 #: Progress across the simulation blocks (§5.2.6).
 PROGRESS_SIMULATION_START = 10.0
 PROGRESS_SIMULATION_END = 80.0
-FOLLOWUP_JOB_TYPE = "alert_check"
-FOLLOWUP_PRIORITY = 80
-CPU_SECONDS_DECIMALS = 6
 
 
-@dataclass(frozen=True)
-class MonteCarloRow:
-    """The ``monte_carlo_jobs`` columns the job reads."""
-
-    id: str
-    model_run_id: str
-    org_id: str
-    num_simulations: int
-    params_hash: str | None
-    status: str
-    has_result: bool
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> MonteCarloRow:
-        return cls(
-            id=row["id"],
-            model_run_id=row["model_run_id"],
-            org_id=row["org_id"],
-            num_simulations=int(row["num_simulations"]),
-            params_hash=row["params_hash"],
-            status=row["status"],
-            has_result=bool(row["has_result"]),
-        )
-
-
-@job_actor(SPEC)
+@job_actor(decl.JOB_TYPE)
 def monte_carlo(job_id: str) -> None:
     ctx = current_job()
     cpu_started = time.thread_time()
 
     with ctx.db.transaction() as cur:
         ctx.progress_in(cur, 1)
-        mc = _load_row(ctx, cur)
-        already_done = mc.status == "done" and mc.has_result
-        if not already_done:
-            n = _num_simulations(mc, ctx.params)
-            keys = {"mc_id": mc.id, "org_id": mc.org_id}
-            if not execute(cur, "monte_carlo_start", keys):
-                raise PermanentError(
-                    f"Monte Carlo job {mc.id} cannot run from status '{mc.status}'"
-                )
-    if already_done:
-        ctx.succeed({"noop": True, "reason": f"Monte Carlo job {mc.id} is already done"})
+        mc = decl.load_row(cur, ctx.job, ctx.params)
+        if not mc.done:
+            n = decl.num_simulations(mc, ctx.params)
+            decl.start(cur, mc)
+    if mc.done:
+        ctx.succeed_noop(f"Monte Carlo job {mc.id} is already done")
         return
 
     with ctx.db.transaction() as cur:
-        rows = execute(
-            cur, "monte_carlo_run_load", {"run_id": mc.model_run_id, "org_id": mc.org_id}
-        )
-        if not rows:
-            raise NotFound(f"model run {mc.model_run_id} of Monte Carlo job {mc.id} not found")
-        run = rows[0]
+        run = decl.load_run(cur, mc)
         model = load_model(cur, model_id=run["model_id"], org_id=mc.org_id)
         if model is None:
             raise NotFound(f"model {run['model_id']} of model run {run['id']} not found")
@@ -131,7 +83,9 @@ def monte_carlo(job_id: str) -> None:
     cpu_seconds = round(time.thread_time() - cpu_started, CPU_SECONDS_DECIMALS)
 
     def finalize(cur: Cursor) -> None:
-        _store(ctx, cur, mc, result.percentiles, result.sensitivity, result_s3, cpu_seconds)
+        decl.store_result(
+            cur, ctx.settings, mc, result.percentiles, result.sensitivity, result_s3, cpu_seconds
+        )
 
     drivers = [row["driver"] for row in result.sensitivity]
     ctx.succeed(
@@ -145,85 +99,4 @@ def monte_carlo(job_id: str) -> None:
             "sensitivityDrivers": drivers,
         },
         finalize=finalize,
-    )
-
-
-def _load_row(ctx: JobContext, cur: Cursor) -> MonteCarloRow:
-    """The job's ``monte_carlo_jobs`` row: ``object_id``, else ``params.monteCarloJobId``."""
-    job = ctx.job
-    raw = job.object_id
-    if raw is None:
-        raw = parse_uuid(ctx.params.get("monteCarloJobId"), "params.monteCarloJobId")
-    rows = execute(cur, "monte_carlo_load", {"mc_id": raw, "org_id": job.org_id})
-    if not rows:
-        raise NotFound(f"Monte Carlo job {raw} not found in the job's org")
-    return MonteCarloRow.from_row(rows[0])
-
-
-def _num_simulations(mc: MonteCarloRow, params: dict[str, Any]) -> int:
-    """N from the row (1..100 000); ``params.numSimulations``, when present, must be 100..100 000.
-
-    Raises:
-        InvalidParams: either is out of range (the message never echoes parameter values).
-    """
-    n = mc.num_simulations
-    if not ROW_SIMULATIONS_MIN <= n <= ROW_SIMULATIONS_MAX:
-        raise InvalidParams(
-            f"num_simulations of Monte Carlo job {mc.id} must be in "
-            f"{ROW_SIMULATIONS_MIN}..{ROW_SIMULATIONS_MAX}"
-        )
-    raw = params.get("numSimulations")
-    if raw is None:
-        return n
-    integral = isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer())
-    if isinstance(raw, bool) or not integral:
-        raise InvalidParams("numSimulations must be an integer")
-    if not PARAM_SIMULATIONS_MIN <= raw <= PARAM_SIMULATIONS_MAX:
-        raise InvalidParams(
-            f"numSimulations must be in {PARAM_SIMULATIONS_MIN}..{PARAM_SIMULATIONS_MAX}"
-        )
-    return n
-
-
-def _store(
-    ctx: JobContext,
-    cur: Cursor,
-    mc: MonteCarloRow,
-    percentiles: dict[str, Any],
-    sensitivity: list[dict[str, Any]],
-    result_s3: str | None,
-    cpu_seconds: float,
-) -> None:
-    """The domain writes of the final success transaction (§5.2.6)."""
-    written = execute(
-        cur,
-        "monte_carlo_finish",
-        {
-            "mc_id": mc.id,
-            "org_id": mc.org_id,
-            "percentiles": jsonb(percentiles),
-            "sensitivity": jsonb(sensitivity),
-            "result_s3": result_s3,
-            "cpu_seconds": cpu_seconds,
-        },
-    )
-    if not written:
-        raise PermanentError(f"Monte Carlo job {mc.id} is no longer running; result not stored")
-    insert_billing(
-        cur,
-        ctx.settings,
-        org_id=mc.org_id,
-        prefix="monte_carlo",
-        cpu_seconds=cpu_seconds,
-        with_cost=False,
-    )
-    insert_followup(
-        cur,
-        ctx.settings,
-        job_type=FOLLOWUP_JOB_TYPE,
-        org_id=mc.org_id,
-        object_id=mc.model_run_id,
-        params={"source": "monte_carlo", "monteCarloJobId": mc.id},
-        priority=FOLLOWUP_PRIORITY,
-        idempotency_key=f"{FOLLOWUP_JOB_TYPE}:monte_carlo:{mc.id}",
     )

@@ -12,13 +12,12 @@ import time
 from actors.base import job_actor
 from app.errors import InvalidParams, TransientError
 from app.jobcontext import current_job
-from app.jobtypes import JOB_TYPES
+from app.jobtypes import noop as decl
 
-SPEC = JOB_TYPES["noop"]
 STEP_S = 0.1
 
 
-@job_actor(SPEC)
+@job_actor(decl.JOB_TYPE)
 def noop(job_id: str) -> None:
     ctx = current_job()
     params = ctx.params
@@ -40,4 +39,4 @@ def noop(job_id: str) -> None:
     while time.monotonic() - started < sleep_s:
         time.sleep(min(STEP_S, sleep_s))
         ctx.progress(100 * (time.monotonic() - started) / sleep_s)
-    ctx.succeed({"noop": True})
+    ctx.succeed({"sleptSeconds": round(time.monotonic() - started, 3)})

@@ -14,21 +14,23 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="run sample jobs on an embedded PostgreSQL; no setup needed")
     run = sub.add_parser("run", help="run a bridge and a worker against DATABASE_URL")
     run.add_argument("--threads", type=int, default=4, help="dramatiq threads (default 4)")
-    from app import ops
+    from app import operator_cli
 
-    ops.add_parser(sub)
+    operator_cli.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
 
     if args.command == "jobs":
-        from app.broker import settings_or_exit
+        from app.settings import settings_or_exit
 
-        return ops.run(args, settings_or_exit())
-    from app import demo
-
+        return operator_cli.run(args, settings_or_exit())
     if args.command == "demo":
+        from app.devtools import demo
+
         return demo.demo()
-    return demo.run(args.threads)
+    from app.devtools import processes
+
+    return processes.run(args.threads)
 
 
 if __name__ == "__main__":

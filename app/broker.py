@@ -1,4 +1,4 @@
-"""dramatiq-pg 0.12, hardened, and the broker every worker process builds.
+"""dramatiq-pg 0.12, hardened (the worker process assembles it in :mod:`app.worker`).
 
 Measured defects of the stock broker, and what this module changes (tests/test_broker.py
 reproduces each on the stock classes first):
@@ -31,16 +31,12 @@ reproduces each on the stock classes first):
 from __future__ import annotations
 
 import logging
-import os
 import select
-import sys
 import threading
 from collections.abc import Iterable
 from typing import Any
 
 import dramatiq
-import psycopg2.pool
-from dramatiq.middleware import Prometheus, TimeLimit
 from dramatiq_pg.broker import QUERIES as STOCK_QUERIES
 from dramatiq_pg.broker import PostgresBroker, PostgresConsumer
 from dramatiq_pg.utils import (
@@ -53,10 +49,7 @@ from dramatiq_pg.utils import (
 )
 from psycopg2.extras import Json
 
-from app.db import Database, connect_kwargs
-from app.jobtypes import QUEUES
 from app.middleware.lifecycle import ACKED_OPTION
-from app.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -228,73 +221,3 @@ class HardenedPostgresBroker(PostgresBroker):
         return HardenedConsumer(
             pool=self.pool, queue_name=queue_name, prefetch=prefetch, timeout=timeout
         )
-
-
-def make_dramatiq_pool(
-    settings: Settings, max_connections: int
-) -> psycopg2.pool.ThreadedConnectionPool:
-    """A psycopg2 pool for dramatiq-pg, on our URL and search_path."""
-    kwargs = connect_kwargs(settings.database, "finapilot-dramatiq")
-    pool = psycopg2.pool.ThreadedConnectionPool(0, max_connections, **kwargs)
-    pool.minconn = max_connections  # dramatiq-pg's pool sanitizer walks this many
-    return pool
-
-
-def worker_process_id(settings: Settings) -> str:
-    """WORKER_ID must be unique per process: dramatiq forks several processes per service."""
-    pid = str(os.getpid())
-    return settings.worker_id if pid in settings.worker_id else f"{settings.worker_id}-{pid}"
-
-
-def build_broker(
-    settings: Settings, *, threads: int, with_prometheus: bool = True
-) -> tuple[HardenedPostgresBroker, Database, str]:
-    """The broker of one worker process, with the job lifecycle middleware."""
-    from app.middleware.heartbeat import Heartbeat
-    from app.middleware.lifecycle import JobLifecycle
-    from app.middleware.shutdown import GracefulShutdown
-
-    worker_id = worker_process_id(settings)
-    # Each thread may hold a long transaction (a CSV import) and write progress beside it.
-    db = Database(
-        settings.database, max_connections=2 * threads + 2, application_name="finapilot-worker"
-    )
-    # The heartbeat has a connection of its own: busy threads can never starve it (§4.3).
-    heartbeat_db = Database(
-        settings.database, max_connections=1, application_name="finapilot-heartbeat"
-    )
-    # dramatiq's Retries middleware is left out on purpose: retries go through the jobs table.
-    middleware: list[dramatiq.Middleware] = [TimeLimit()]
-    if with_prometheus:
-        middleware.insert(0, Prometheus())
-    middleware += [
-        JobLifecycle(db, settings, worker_id),
-        Heartbeat(heartbeat_db, settings, worker_id),
-        GracefulShutdown(settings),
-    ]
-    broker = HardenedPostgresBroker(
-        pool=make_dramatiq_pool(settings, pool_size(threads, len(QUEUES))),
-        results=False,
-        middleware=middleware,
-    )
-    return broker, db, worker_id
-
-
-def threads_from_argv(default: int) -> int:
-    """The ``--threads``/``-t`` value of the dramatiq command line (its processes inherit argv)."""
-    argv = sys.argv
-    for i, arg in enumerate(argv):
-        if arg in ("--threads", "-t") and i + 1 < len(argv):
-            return int(argv[i + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-    return default
-
-
-def settings_or_exit() -> Settings:
-    """Parse the settings, or log the problem and exit 1."""
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        logger.error("❌ Invalid configuration: %s", exc)
-        sys.exit(1)

@@ -1,6 +1,6 @@
 """The producer API, Celery-style, on the ``jobs`` table.
 
->>> handle = submit(db, "model_run", {"modelRunId": run_id}, org_id=org, object_id=run_id)
+>>> handle = submit(db, job_type, {"modelRunId": run_id}, org_id=org, object_id=run_id)
 >>> handle.wait(timeout=60).status
 'completed'
 
@@ -18,20 +18,10 @@ from typing import Any
 from psycopg2 import sql as pgsql
 
 from app.db import Database, jsonb
-from app.jobtypes import JOB_TYPES
-from app.records import TERMINAL_STATUSES, JobStatus
+from app.job import TERMINAL_STATUSES, JobStatus
+from app.jobtypes import REGISTRY
 
 EVENTS_CHANNEL = "finapilot_job_events"
-#: Backend defaults (contract §1.1): queue and priority per job type.
-DEFAULT_PRIORITY = {
-    "model_run": 50,
-    "monte_carlo": 30,
-    "export_pdf": 70,
-    "export_pptx": 70,
-    "export_csv": 70,
-    "csv_import": 50,
-    "noop": 50,
-}
 SAFETY_REREAD_S = 2.0
 
 
@@ -100,17 +90,21 @@ def submit(
     max_attempts: int = 5,
     idempotency_key: str | None = None,
 ) -> JobHandle:
-    """Insert a job row as the backend does; an existing ``idempotency_key`` returns that job."""
-    if job_type not in JOB_TYPES:
-        raise ValueError(f"unknown job type {job_type!r}")
+    """Insert a job row as the backend does; an existing ``idempotency_key`` returns that job.
+
+    Queue and priority default to the type's declaration (the backend's defaults, §1.1).
+    """
+    spec = REGISTRY.get(job_type)
+    if spec is None:
+        raise ValueError(f"unknown job type {job_type!r}; known: {', '.join(REGISTRY.names)}")
     row = db.run(
         "client_submit",
         {
             "job_type": job_type,
             "org_id": org_id,
             "object_id": object_id,
-            "queue": queue or JOB_TYPES[job_type].queue,
-            "priority": DEFAULT_PRIORITY.get(job_type, 50) if priority is None else priority,
+            "queue": queue or spec.queue,
+            "priority": spec.priority if priority is None else priority,
             "params": jsonb(params or {}),
             "max_attempts": max_attempts,
             "idempotency_key": idempotency_key,

@@ -14,7 +14,7 @@ import psycopg2.extras
 import psycopg2.pool
 
 from app.settings import DatabaseUrl
-from app.sql import query
+from app.sql import SQL, SqlFiles
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +118,15 @@ class Database:
 
 
 def execute(
-    cur: psycopg2.extras.RealDictCursor, name: str, params: Mapping[str, Any] | None = None
+    cur: psycopg2.extras.RealDictCursor,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    sql: SqlFiles = SQL,
 ) -> list[dict[str, Any]]:
-    """Run the named statement on ``cur``; return its rows as dicts ([] without a result)."""
-    cur.execute(query(name), params or {})
+    """Run the named statement of ``sql`` on ``cur``; return its rows as dicts ([] without a
+    result)."""
+    cur.execute(sql.query(name), params or {})
     if cur.description is None:
         return []
     return [dict(row) for row in cur.fetchall()]
@@ -130,3 +135,9 @@ def execute(
 def jsonb(value: Any) -> psycopg2.extras.Json:
     """Adapt a Python value as a JSON parameter."""
     return psycopg2.extras.Json(value)
+
+
+def db_now(cur: psycopg2.extras.RealDictCursor) -> tuple[Any, str]:
+    """The database's ``now()`` and its ISO-8601 ``Z`` form (worker timestamps use its clock)."""
+    row = execute(cur, "db_now")[0]
+    return row["now"], row["iso"]

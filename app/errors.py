@@ -45,6 +45,12 @@ class NotFound(PermanentError):
     kind = "NotFound"
 
 
+class Forbidden(PermanentError):
+    """The job's creator lacks the role its backend route requires in the job's org."""
+
+    kind = "Forbidden"
+
+
 class InsufficientData(PermanentError):
     """The data needed to compute a result is missing (no cash, no revenue baseline)."""
 

@@ -17,9 +17,11 @@ import psycopg2.extras
 
 from app.db import Database, execute, jsonb
 from app.errors import InvalidParams, JobCancelled, LeaseLost, WorkerShutdown
-from app.records import ClaimedJob
+from app.job import ClaimedJob
 from app.settings import Settings
 
+#: The success entry of a completion that found its work already done: ``{noop: true, reason}``.
+NOOP_KEY = "noop"
 #: Progress writes closer together than this are skipped (milestones always write).
 PROGRESS_MIN_INTERVAL_S = 0.5
 
@@ -150,6 +152,10 @@ class JobContext:
     ) -> None:
         """Declare success; the middleware commits ``finalize`` and the job in one transaction."""
         self.result = JobResult(meta=meta or {}, finalize=finalize)
+
+    def succeed_noop(self, reason: str) -> None:
+        """Declare success without work: the domain row was already done (contract §4.8)."""
+        self.result = JobResult(meta={NOOP_KEY: True, "reason": reason})
 
     def commit_success(self, cur: psycopg2.extras.RealDictCursor, meta: dict[str, Any]) -> None:
         """Complete the job on ``cur``, inside a transaction the actor opened and will commit.

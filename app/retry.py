@@ -1,15 +1,25 @@
-"""The retry decision, pure: classification and backoff (contract §4.4)."""
+"""The retry decision, pure: classification, retrying vs dead_letter, and the backoff (§4.4, §4.5).
+
+One decision for both places that end an attempt: the worker's failure path
+(``middleware/lifecycle.py``) and the bridge's reaper (``bridge/manager.py``). SQL only writes
+the status and ``next_run_at`` it is given.
+"""
 
 from __future__ import annotations
 
-import random
+import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 
 import dramatiq.middleware
 import psycopg2
 
 from app.db import is_transient
 from app.errors import LAST_ERROR_MAX_CHARS, WorkerError
+from app.jobtypes.base import RetryOverrides
+
+#: Jitter fraction resolution: the first 8 hex digits of a SHA-256.
+_JITTER_DIGITS = 8
 
 
 @dataclass(frozen=True)
@@ -41,12 +51,89 @@ def classify(exc: BaseException) -> Failure:
     return Failure(text[:LAST_ERROR_MAX_CHARS], kind, True)
 
 
-def backoff_s(
-    attempts_new: int, base_s: float, max_s: float, rng: random.Random | None = None
-) -> float:
-    """``min(max, base * 2^(attempts_new - 1) + U(0, base))`` seconds.
+class Outcome(StrEnum):
+    """The two ends of a failed attempt (``jobs.status`` values)."""
 
-    The reaper's SQL (``reaper_expired_leases``) applies the same formula to many rows at once.
+    RETRYING = "retrying"
+    DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    """What to write for a failed attempt.
+
+    Attributes:
+        status: ``retrying`` or ``dead_letter``.
+        delay_s: seconds until ``next_run_at`` (0 when dead-lettered).
+        quarantined: dead-lettered because the job keeps stopping its worker.
     """
-    draw = (rng or random).uniform(0.0, base_s)
-    return min(max_s, base_s * 2 ** max(0, attempts_new - 1) + draw)
+
+    status: Outcome
+    delay_s: float = 0.0
+    quarantined: bool = False
+
+
+def jitter_fraction(job_id: str, attempt: int) -> float:
+    """A fraction in [0, 1) fixed by the job and the attempt number.
+
+    It spreads the retries of jobs that failed together, and it is the same whichever path
+    (worker or reaper) decides, so one job's backoff never depends on who noticed the failure.
+    """
+    digest = hashlib.sha256(f"{job_id}:{attempt}".encode()).hexdigest()[:_JITTER_DIGITS]
+    return int(digest, 16) / 16**_JITTER_DIGITS
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The retry policy of the settings, with a job type's overrides applied by :meth:`for_type`.
+
+    Attributes:
+        base_backoff_s: ``JOB_BASE_BACKOFF_SECONDS``.
+        max_backoff_s: ``JOB_MAX_BACKOFF_SECONDS``.
+        max_crashes: ``WORKER_MAX_CRASHES``: lease expiries after which a job is quarantined.
+    """
+
+    base_backoff_s: float
+    max_backoff_s: float
+    max_crashes: int
+
+    def for_type(self, overrides: RetryOverrides) -> RetryPolicy:
+        return RetryPolicy(
+            overrides.base_backoff_s
+            if overrides.base_backoff_s is not None
+            else self.base_backoff_s,
+            overrides.max_backoff_s if overrides.max_backoff_s is not None else self.max_backoff_s,
+            self.max_crashes,
+        )
+
+    def backoff_s(self, job_id: str, attempts_new: int) -> float:
+        """``min(max, base · 2^(attempts_new − 1) + jitter · base)`` seconds."""
+        base = self.base_backoff_s
+        jitter = jitter_fraction(job_id, attempts_new) * base
+        return min(self.max_backoff_s, base * 2 ** max(0, attempts_new - 1) + jitter)
+
+    def decide(
+        self,
+        *,
+        job_id: str,
+        attempts: int,
+        max_attempts: int,
+        retryable: bool,
+        crashes: int = 0,
+    ) -> RetryDecision:
+        """The decision for an attempt that ended in failure.
+
+        Args:
+            job_id: the job (fixes its jitter).
+            attempts: ``jobs.attempts`` before this attempt is counted.
+            max_attempts: ``jobs.max_attempts``.
+            retryable: whether the error may pass on a retry.
+            crashes: for a lease expiry, how many times the job has now stopped its worker
+                (this one included); 0 for an ordinary failure.
+        """
+        attempts_new = attempts + 1
+        if crashes and crashes >= self.max_crashes:
+            return RetryDecision(Outcome.DEAD_LETTER, quarantined=True)
+        if not retryable or attempts_new >= max_attempts:
+            return RetryDecision(Outcome.DEAD_LETTER)
+        return RetryDecision(Outcome.RETRYING, self.backoff_s(job_id, attempts_new))

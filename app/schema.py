@@ -1,5 +1,6 @@
-"""The worker's own schema (``dramatiq``), the dev/test copy of the backend tables, and the
-startup check of the backend's schema (contract §2.3)."""
+"""The worker's own schema (``dramatiq``), the optional NOTIFY trigger, and the start-up check
+of the backend's schema (contract §2.3). The dev/test copy of the backend's tables is in
+:mod:`app.devtools.dev_schema`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import psycopg2.extensions
-
 from app.db import Database, execute, jsonb
+from app.jobtypes import REGISTRY
 from app.sql import script
 
 logger = logging.getLogger(__name__)
@@ -20,46 +20,12 @@ SCHEMA_LOCK_KEY = 7_240_001
 _JOBS_COLUMNS = (
     "id job_type org_id object_id status progress logs created_at updated_at priority queue "
     "attempts max_attempts last_error next_run_at worker_id run_started_at visibility_expires_at "
-    "finished_at cancel_requested idempotency_key"
+    "finished_at cancel_requested idempotency_key created_by_user_id"
 )
-#: Every table and column the worker reads or writes (contract §2.3).
-REQUIRED_COLUMNS: dict[str, Sequence[str]] = {
-    "jobs": tuple(_JOBS_COLUMNS.split()),
-    "orgs": ("id", "name", "currency"),
-    "models": ("id", "org_id", "model_json", "version", "created_at"),
-    "model_runs": (
-        "id model_id org_id run_type params_json status result_s3 summary_json created_at "
-        "finished_at"
-    ).split(),
-    "monte_carlo_jobs": (
-        "id model_run_id org_id num_simulations params_hash status result_s3 percentiles_json "
-        "sensitivity_json cpu_seconds_estimate cpu_seconds_actual finished_at"
-    ).split(),
-    "exports": "id model_run_id org_id type s3_key status file_data meta_json updated_at".split(),
-    "raw_transactions": (
-        "org_id source_id date amount currency category description raw_payload imported_at "
-        "import_batch_id is_duplicate"
-    ).split(),
-    "data_import_batches": ("id", "org_id", "status", "stats_json"),
-    "headcount_plans": (
-        "org_id quantity salary benefits_multiplier start_date end_date ramp_months status"
-    ).split(),
-    "drivers": ("id", "org_id", "model_id", "name", "type", "is_calculated"),
-    "driver_formulas": ("id", "model_id", "driver_id", "expression"),
-    "financial_scenarios": ("id", "model_id", "name", "is_default"),
-    "driver_values": ("id", "driver_id", "scenario_id", "month", "value"),
-    "budgets": ("org_id", "category", "month", "amount"),
-    "metric_cube": (
-        "org_id model_id metric_name month value scenario_id geography_id product_id "
-        "department_id segment_id channel_id custom_dim1_id custom_dim2_id is_calculated "
-        "updated_at"
-    ).split(),
-    "billing_usage": ("org_id", "metric", "value", "bucket_time"),
-}
-REQUIRED_UNIQUE_INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("raw_transactions", ("org_id", "source_id")),
-    ("jobs", ("idempotency_key",)),
-)
+#: What the core reads and writes whatever the claimed types (contract §2.3); each job type
+#: declares its own tables (app/jobtypes), checked when it is claimed.
+CORE_COLUMNS: dict[str, Sequence[str]] = {"jobs": tuple(_JOBS_COLUMNS.split())}
+CORE_UNIQUE_INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (("jobs", ("idempotency_key",)),)
 
 
 @dataclass(frozen=True)
@@ -86,11 +52,11 @@ class SchemaReport:
         return "missing " + ", ".join(gaps) + ": run the backend migrations"
 
 
-def check_backend_schema(db: Database) -> SchemaReport:
-    """Check once that every table and column the worker uses resolves through search_path."""
-    required = [
-        {"table_name": t, "column_name": c} for t, cols in REQUIRED_COLUMNS.items() for c in cols
-    ]
+def check_backend_schema(db: Database, job_types: Sequence[str]) -> SchemaReport:
+    """Check once that every table and column the core and the claimed types use resolves
+    through the search_path."""
+    columns = REGISTRY.required_columns(job_types, CORE_COLUMNS)
+    required = [{"table_name": t, "column_name": c} for t, cols in columns.items() for c in cols]
     with db.transaction() as cur:
         rows = execute(cur, "schema_columns", {"required": jsonb(required)})
         missing_tables = sorted({r["table_name"] for r in rows if not r["table_exists"]})
@@ -101,14 +67,16 @@ def check_backend_schema(db: Database) -> SchemaReport:
             if r["table_exists"] and not r["column_exists"]
         ]
         missing_indexes = []
-        for table, columns in REQUIRED_UNIQUE_INDEXES:
+        for table, index_columns in REGISTRY.required_unique_indexes(
+            job_types, CORE_UNIQUE_INDEXES
+        ):
             if table in missing_tables:
                 continue
             row = execute(
-                cur, "schema_unique_index", {"table_name": table, "columns": list(columns)}
+                cur, "schema_unique_index", {"table_name": table, "columns": list(index_columns)}
             )
             if not row[0]["present"]:
-                missing_indexes.append(f"{table}({', '.join(columns)})")
+                missing_indexes.append(f"{table}({', '.join(index_columns)})")
     return SchemaReport(tuple(missing_tables), tuple(missing_columns), tuple(missing_indexes))
 
 
@@ -117,16 +85,6 @@ def ensure_worker_schema(db: Database) -> None:
     with db.transaction() as cur:
         execute(cur, "schema_lock", {"lock_key": SCHEMA_LOCK_KEY})
         cur.execute(script("ddl/dramatiq_schema.sql"))
-
-
-def apply_dev_backend_schema(conn: psycopg2.extensions.connection) -> None:
-    """DEV/TEST ONLY: create the backend's tables on an empty database.
-
-    Called by the embedded default and the test fixtures, never by the bridge or the workers.
-    """
-    with conn.cursor() as cur:
-        cur.execute(script("ddl/dev_backend.sql"))
-    conn.commit()
 
 
 def set_notify_trigger(db: Database, *, install: bool) -> None:

@@ -6,24 +6,18 @@ Modules receive a :class:`Settings`; they never read ``os.environ`` themselves.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-#: Job types this worker may claim (contract §1.1); ``noop`` only when listed explicitly.
-REAL_JOB_TYPES: tuple[str, ...] = (
-    "model_run",
-    "monte_carlo",
-    "export_pdf",
-    "export_pptx",
-    "export_csv",
-    "csv_import",
-)
-TEST_JOB_TYPES: tuple[str, ...] = ("noop",)
-DEFAULT_FOLLOWUP_JOBS: tuple[str, ...] = ("auto_model_trigger", "alert_check")
+if TYPE_CHECKING:
+    from app.retry import RetryPolicy
 
 
 class SettingsError(ValueError):
@@ -117,8 +111,8 @@ class Settings:
     """Every setting of the bridge and the workers, validated at start."""
 
     database: DatabaseUrl
-    job_types: tuple[str, ...] = REAL_JOB_TYPES
-    followup_jobs: tuple[str, ...] = DEFAULT_FOLLOWUP_JOBS
+    job_types: tuple[str, ...] = ()
+    followup_jobs: tuple[str, ...] = ()
     worker_concurrency: int = 4
     worker_id: str = field(default_factory=default_worker_id)
     poll_interval_s: float = 0.5
@@ -152,19 +146,35 @@ class Settings:
         raw_url = env.get("DATABASE_URL", "").strip()
         if not raw_url:
             raise SettingsError("DATABASE_URL is required (postgresql://user:pass@host/db)")
-        job_types = _list(env, "WORKER_JOB_TYPES", REAL_JOB_TYPES)
-        unknown = [t for t in job_types if t not in REAL_JOB_TYPES + TEST_JOB_TYPES]
+        # The registry imports the job types' database code, which imports this module.
+        from app.jobtypes import REGISTRY
+
+        job_types = _list(env, "WORKER_JOB_TYPES", REGISTRY.default_claimed)
+        unknown = [t for t in job_types if t not in REGISTRY]
         if unknown:
             raise SettingsError(
                 f"WORKER_JOB_TYPES has unknown job types {unknown}; allowed: "
-                f"{', '.join(REAL_JOB_TYPES + TEST_JOB_TYPES)}"
+                f"{', '.join(REGISTRY.claimable)}"
+            )
+        not_implemented = [t for t in job_types if not REGISTRY[t].implemented]
+        if not_implemented:
+            raise SettingsError(
+                f"WORKER_JOB_TYPES lists {not_implemented}, which this worker does not run yet "
+                f"(leave them to the legacy worker); allowed: {', '.join(REGISTRY.claimable)}"
             )
         if not job_types:
             raise SettingsError("WORKER_JOB_TYPES must name at least one job type")
+        followups = _list(env, "WORKER_FOLLOWUP_JOBS", REGISTRY.followup_types)
+        unknown = [t for t in followups if t not in REGISTRY.followup_types]
+        if unknown:
+            raise SettingsError(
+                f"WORKER_FOLLOWUP_JOBS has {unknown}, which no job type inserts; allowed: "
+                f"{', '.join(REGISTRY.followup_types) or '(none)'}"
+            )
         settings = cls(
             database=DatabaseUrl.parse(raw_url),
             job_types=job_types,
-            followup_jobs=_list(env, "WORKER_FOLLOWUP_JOBS", DEFAULT_FOLLOWUP_JOBS),
+            followup_jobs=followups,
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", 4, minimum=1),
             worker_id=env.get("WORKER_ID", "").strip() or default_worker_id(),
             poll_interval_s=_float(env, "WORKER_POLL_INTERVAL_SECONDS", 0.5, minimum=0.01),
@@ -208,6 +218,13 @@ class Settings:
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT must be text or json, got {self.log_format!r}")
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry decision of the worker and the reaper, from these settings."""
+        from app.retry import RetryPolicy
+
+        return RetryPolicy(self.base_backoff_s, self.max_backoff_s, self.max_crashes)
+
     def replace(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests and the demo)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -216,3 +233,12 @@ class Settings:
         shown = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         body = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"Settings({body})"
+
+
+def settings_or_exit() -> Settings:
+    """Parse the settings, or print the problem in one line and exit 1."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        logging.getLogger(__name__).error("❌ Invalid configuration: %s", exc)
+        sys.exit(1)

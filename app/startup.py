@@ -1,14 +1,19 @@
 """Start-up of the bridge and of every worker process: the operator's log lines (contract §7),
-the connection test, the worker's own schema and the backend schema check (exit 1 on a gap)."""
+the job-type registration check, the connection test, the worker's own schema and the backend
+schema check (exit 1 on a gap)."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 import psycopg2
 
 from app.db import Database
+from app.jobtypes import REGISTRY, registration_gaps
 from app.schema import check_backend_schema, ensure_worker_schema
 from app.settings import Settings
 
@@ -24,7 +29,34 @@ def announce(settings: Settings, *, worker_id: str, concurrency: int) -> None:
     logger.info("🔗 Follow-up job types: %s", ", ".join(settings.followup_jobs) or "(none)")
 
 
-def check_or_exit(db: Database) -> None:
+def check_registration_or_exit(settings: Settings, actors: Iterable[str]) -> None:
+    """In a worker process: every claimed type has its actor, every actor its declaration."""
+    gaps = registration_gaps(REGISTRY, actors, claimed=settings.job_types)
+    if gaps:
+        logger.error("❌ Job type registration: %s", "; ".join(gaps))
+        sys.exit(1)
+
+
+def actor_modules_missing(job_types: Iterable[str]) -> list[str]:
+    """In the bridge (which must not import ``actors``: that builds a broker): the claimed types
+    whose ``actors/<type>.py`` module is missing."""
+    spec = importlib.util.find_spec("actors")  # finds the package without importing it
+    folders = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    return [
+        f"job type {name!r} is declared but has no actor (actors/{name}.py)"
+        for name in job_types
+        if not any((folder / f"{name}.py").is_file() for folder in folders)
+    ]
+
+
+def check_actor_modules_or_exit(settings: Settings) -> None:
+    gaps = actor_modules_missing(settings.job_types)
+    if gaps:
+        logger.error("❌ Job type registration: %s", "; ".join(gaps))
+        sys.exit(1)
+
+
+def check_or_exit(db: Database, settings: Settings) -> None:
     """Connect, create our own schema objects, verify the backend's tables; exit 1 on failure."""
     try:
         db.run("db_ping")
@@ -35,7 +67,7 @@ def check_or_exit(db: Database) -> None:
         logger.error("Please check your DATABASE_URL environment variable")
         sys.exit(1)
     logger.info("✅ Database connection successful")
-    report = check_backend_schema(db)
+    report = check_backend_schema(db, settings.job_types)
     if report.jobs_missing:
         logger.error("❌ 'jobs' table does not exist in database!")
         sys.exit(1)

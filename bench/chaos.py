@@ -36,9 +36,11 @@ from typing import Any
 import psycopg2
 
 from app.db import Database
-from app.embedded import start_embedded
-from app.schema import apply_dev_backend_schema, ensure_worker_schema
-from app.settings import REAL_JOB_TYPES, Settings
+from app.devtools.dev_schema import apply_dev_backend_schema
+from app.devtools.embedded import start_embedded
+from app.jobtypes import REGISTRY
+from app.schema import ensure_worker_schema
+from app.settings import Settings
 from bench.common import BIN, PROJECT_ROOT, free_port
 
 TERMINAL = ("completed", "dead_letter", "cancelled", "failed")
@@ -174,7 +176,7 @@ def main() -> None:
         application_name="chaos",
     )
     ensure_worker_schema(db)
-    types = ",".join((*REAL_JOB_TYPES, "noop"))
+    types = ",".join((*REGISTRY.default_claimed, "noop"))
     base_env = {
         **os.environ,
         "DATABASE_URL": url,

@@ -16,8 +16,9 @@ from typing import Any
 import psycopg2
 
 from app.db import Database
-from app.embedded import PROJECT_ROOT, free_port, start_embedded
-from app.schema import apply_dev_backend_schema, ensure_worker_schema
+from app.devtools.dev_schema import apply_dev_backend_schema
+from app.devtools.embedded import PROJECT_ROOT, free_port, start_embedded
+from app.schema import ensure_worker_schema
 from app.settings import Settings
 
 BIN = Path(sys.executable).parent

@@ -35,8 +35,8 @@ import psycopg2  # noqa: E402
 import psycopg2.extras  # noqa: E402
 
 from app.db import execute  # noqa: E402
-from app.import_writer import INSERT_BATCH_ROWS, import_rows  # noqa: E402
 from app.imports.csv_reader import CsvImport, ImportOptions, TransactionRow  # noqa: E402
+from app.jobtypes.ledger_import import INSERT_BATCH_ROWS, import_rows  # noqa: E402
 from app.reports.csv_export import render_csv  # noqa: E402
 from app.reports.pdf import TEMPLATE_TITLES, render_pdf  # noqa: E402
 from app.reports.pptx_deck import render_pptx  # noqa: E402
@@ -200,7 +200,7 @@ def _insert_row_at_a_time(cur: Any, rows: list[TransactionRow]) -> int:
 
 
 def bench_database_insert(path: Path) -> None:
-    """The real import path (:func:`app.import_writer.import_rows`) into a real database.
+    """The real import path (:func:`app.jobtypes.ledger_import.import_rows`) into a real database.
 
     The file is parsed with the ``dateFormat`` the web UI always sends (``YYYY-MM-DD``: the
     order of the DD/MM dates is inferred in a first pass) and every batch is COPYed into the
@@ -228,7 +228,9 @@ def bench_database_insert(path: Path) -> None:
             batch_id = cur.fetchone()["id"]
         conn.commit()
         params: dict[str, Any] = {"mappings": MAPPINGS, "dateFormat": "YYYY-MM-DD"}
-        print(f"== Database insert: {CSV_ROWS:,} rows through app.import_writer.import_rows")
+        print(
+            f"== Database insert: {CSV_ROWS:,} rows through app.jobtypes.ledger_import.import_rows"
+        )
 
         # Baseline: a sample of the same file, one INSERT per row, scaled.
         sample_options = ImportOptions.from_params(

@@ -8,11 +8,11 @@ import signal
 import sys
 import urllib.request
 
-from app.broker import settings_or_exit
 from app.db import Database
-from app.logs import configure_logging
+from app.logging_setup import configure_logging
 from app.schema import notify_trigger_installed, set_notify_trigger
-from app.startup import announce, check_or_exit
+from app.settings import settings_or_exit
+from app.startup import announce, check_actor_modules_or_exit, check_or_exit
 from bridge.loop import BridgeLoop
 from bridge.metrics import BridgeMetrics, serve
 
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
     bridge_id = settings.worker_id.replace("worker-", "bridge-", 1)
     announce(settings, worker_id=bridge_id, concurrency=settings.worker_concurrency)
-    check_or_exit(db)
+    check_actor_modules_or_exit(settings)
+    check_or_exit(db, settings)
     metrics = BridgeMetrics()
     loop = BridgeLoop(db, settings, metrics)
     if settings.bridge_metrics_port:

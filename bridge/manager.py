@@ -8,9 +8,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from app import messages
 from app.db import Database, execute, jsonb
-from app.domain import Transition, apply_transition
-from app.jobtypes import JOB_TYPES, routes
+from app.jobtypes import REGISTRY, Transition
+from app.retry import Outcome, RetryDecision
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class BridgeManager:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
-        self.routes = routes(settings.job_types)
+        self.routes = REGISTRY.routes(settings.job_types)
         self.queues = sorted({r["queue"] for r in self.routes})
+        self.domain_refs = jsonb(REGISTRY.domain_refs())
+        self.policy = settings.retry_policy
 
     def window_size(self, threads: int) -> int:
         """Messages allowed outstanding for a queue served by ``threads`` live worker threads."""
@@ -102,19 +105,7 @@ class BridgeManager:
         types = list(s.job_types)
         result = ReapResult()
         with self.db.transaction() as cur:
-            result.released = execute(
-                cur,
-                "reaper_expired_leases",
-                {
-                    "types": types,
-                    "lease_s": s.lease_s,
-                    "limit": REAP_BATCH,
-                    "max_crashes": s.max_crashes,
-                    "max_entries": s.log_max_entries,
-                    "base_backoff_s": s.base_backoff_s,
-                    "max_backoff_s": s.max_backoff_s,
-                },
-            )
+            result.released = self._release_expired(cur)
             for row in result.released:
                 transition = Transition.RESET if row["status"] == "retrying" else Transition.FAIL
                 self._domain(cur, row, transition)
@@ -133,6 +124,7 @@ class BridgeManager:
                     "types": types,
                     "limit": REAP_BATCH,
                     "max_entries": s.log_max_entries,
+                    "domain_refs": self.domain_refs,
                 },
             )
             for row in result.cancelled:
@@ -162,14 +154,66 @@ class BridgeManager:
             )
         return result
 
+    def decide_expired(self, row: dict[str, Any]) -> RetryDecision:
+        """The retry decision for a job whose lease expired (the same one the worker uses)."""
+        spec = REGISTRY.get(row["job_type"])
+        policy = self.policy.for_type(spec.retry) if spec else self.policy
+        return policy.decide(
+            job_id=row["job_id"],
+            attempts=row["attempts"],
+            max_attempts=row["max_attempts"],
+            retryable=True,
+            crashes=row["crashes"],
+        )
+
+    def _release_expired(self, cur: Any) -> list[dict[str, Any]]:
+        """Lease expiries: select and lock, decide each in Python, write the decisions at once."""
+        s = self.settings
+        expired = execute(
+            cur,
+            "reaper_expired_select",
+            {"types": list(s.job_types), "lease_s": s.lease_s, "limit": REAP_BATCH},
+        )
+        if not expired:
+            return []
+        decisions = []
+        for row in expired:
+            decision = self.decide_expired(row)
+            worker = row["old_worker"] or "?"
+            if decision.quarantined:
+                error = (
+                    f"Quarantined: the job stopped its worker {row['crashes']} times "
+                    f"(last: {worker}); not retried"
+                )
+            else:
+                error = f"LeaseExpired: worker {worker} stopped heartbeating"
+            decisions.append(
+                {
+                    "job_id": row["job_id"],
+                    "status": decision.status.value,
+                    "delay_s": decision.delay_s if decision.status is Outcome.RETRYING else 0,
+                    "last_error": error,
+                    "old_worker": row["old_worker"],
+                }
+            )
+        return execute(
+            cur,
+            "reaper_expired_apply",
+            {
+                "decisions": jsonb(decisions),
+                "max_entries": s.log_max_entries,
+                "domain_refs": self.domain_refs,
+            },
+        )
+
     @staticmethod
     def _domain(cur: Any, row: dict[str, Any], transition: Transition) -> None:
-        if row["job_type"] not in JOB_TYPES:
+        spec = REGISTRY.get(row["job_type"])
+        if spec is None:
             return
-        apply_transition(
+        spec.move_domain_row(
             cur,
             transition,
-            job_type=row["job_type"],
             job_id=row["job_id"],
             org_id=row["org_id"],
             object_id=row["object_id"],
@@ -177,14 +221,9 @@ class BridgeManager:
             last_error=row["last_error"],
         )
 
-    def purge(self, *, dry_run: bool = False, age_s: float | None = None) -> int:
-        """Delete finished dramatiq-pg messages older than ``age_s`` (default: the setting)."""
-        params = {"age_s": self.settings.purge_age_s if age_s is None else age_s}
-        if dry_run:
-            return int(self.db.run("bridge_count_finished", params)[0]["n"])
-        with self.db.transaction() as cur:
-            execute(cur, "bridge_purge_finished", params)
-            return int(cur.rowcount)
+    def purge(self) -> int:
+        """Delete finished dramatiq-pg messages older than ``BRIDGE_PURGE_AGE_SECONDS``."""
+        return messages.purge_finished(self.db, age_s=self.settings.purge_age_s)
 
     def stats(self) -> dict[str, Any]:
         """Numbers for the metrics: jobs by status, oldest due age, dramatiq-pg rows, locks."""
@@ -192,7 +231,7 @@ class BridgeManager:
         with self.db.transaction() as cur:
             return {
                 "jobs": execute(cur, "stats_jobs_by_status", types),
-                "oldest_due_s": execute(cur, "stats_oldest_due", types)[0]["age_s"],
-                "messages": execute(cur, "stats_dramatiq_queue"),
-                "advisory_locks": execute(cur, "stats_advisory_locks")[0]["n"],
+                "oldest_due_s": messages.oldest_due_s(cur, self.settings.job_types),
+                "messages": messages.message_counts(cur),
+                "advisory_locks": messages.advisory_locks(cur),
             }

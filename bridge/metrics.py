@@ -124,4 +124,3 @@ def serve(
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="bridge-metrics", daemon=True).start()
     return server
-

@@ -21,8 +21,9 @@ import pytest
 
 from app.client import JobHandle, submit
 from app.db import Database
-from app.embedded import free_port
-from app.schema import apply_dev_backend_schema, ensure_worker_schema
+from app.devtools.dev_schema import apply_dev_backend_schema
+from app.devtools.embedded import free_port
+from app.schema import ensure_worker_schema
 from app.settings import Settings
 
 pytest_plugins = ["tests.fixtures_s3"]
@@ -51,7 +52,7 @@ def _admin_url() -> tuple[str, Any]:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url, None
-    from app.embedded import DATA_ROOT, start_embedded
+    from app.devtools.embedded import DATA_ROOT, start_embedded
 
     # One embedded server per test session (sessions may run side by side); folders left by
     # sessions that died are removed first.

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from app.embedded import free_port
+from app.devtools.embedded import free_port
 
 S3_TEST_REGION = "us-east-1"
 FAKE_CREDENTIALS = {

@@ -14,7 +14,8 @@ from dramatiq_pg.broker import QUERIES as STOCK_QUERIES
 from dramatiq_pg.broker import PostgresBroker, message_lock
 from dramatiq_pg.utils import make_pool
 
-from app.broker import HardenedPostgresBroker, make_dramatiq_pool, pool_size
+from app.broker import HardenedPostgresBroker, pool_size
+from app.worker import make_dramatiq_pool
 
 QUEUE = "default"
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.__main__ import main as app_main
 from app.client import submit
-from app.ops import add_parser, run
+from app.operator_cli import add_parser, run
 from tests.conftest import ROOT
 
 

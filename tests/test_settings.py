@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import REAL_JOB_TYPES, DatabaseUrl, Settings, SettingsError
+from app.jobtypes import REGISTRY
+from app.settings import DatabaseUrl, Settings, SettingsError
 
 
 def test_postgres_scheme_and_prisma_schema_parameter_are_handled():
@@ -20,7 +21,7 @@ def test_password_never_appears_in_repr():
 
 def test_defaults_match_the_contract():
     s = Settings.from_env({"DATABASE_URL": "postgresql://db/app"})
-    assert s.job_types == REAL_JOB_TYPES and "noop" not in s.job_types
+    assert s.job_types == REGISTRY.default_claimed and "noop" not in s.job_types
     assert (s.worker_concurrency, s.poll_interval_s, s.lease_s, s.heartbeat_s) == (4, 0.5, 45, 10)
     assert (s.base_backoff_s, s.max_backoff_s, s.graceful_shutdown_s) == (30, 3600, 180)
     assert s.followup_jobs == ("auto_model_trigger", "alert_check")
@@ -33,6 +34,8 @@ def test_defaults_match_the_contract():
         ({}, "DATABASE_URL is required"),
         ({"DATABASE_URL": "mysql://x"}, "must start with postgresql://"),
         ({"WORKER_JOB_TYPES": "model_run,aicfo_chat"}, "unknown job types ['aicfo_chat']"),
+        ({"WORKER_JOB_TYPES": "model_run,provenance_export"}, "does not run yet"),
+        ({"WORKER_FOLLOWUP_JOBS": "alert_chek"}, "WORKER_FOLLOWUP_JOBS has ['alert_chek']"),
         ({"WORKER_CONCURRENCY": "four"}, "WORKER_CONCURRENCY must be a whole number"),
         ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY must be >= 1"),
         ({"WORKER_HEARTBEAT_SECONDS": "20"}, "must be below JOB_VISIBILITY_TIMEOUT_SECONDS / 3"),

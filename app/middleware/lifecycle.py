@@ -16,11 +16,11 @@ import psycopg2
 from dramatiq.middleware import SkipMessage
 
 from app.db import Database, execute, jsonb
-from app.domain import Transition, apply_transition
 from app.errors import JobCancelled, LeaseLost, WorkerShutdown
+from app.job import DISPATCH_PREFIX, ClaimedJob
 from app.jobcontext import ACTIVE, JobContext, bind, complete_on, peek
-from app.records import DISPATCH_PREFIX, ClaimedJob
-from app.retry import backoff_s, classify
+from app.jobtypes import REGISTRY, Transition
+from app.retry import Outcome, RetryDecision, classify
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class JobLifecycle(dramatiq.Middleware):
         self.db = db
         self.settings = settings
         self.worker_id = worker_id
+        self.policy = settings.retry_policy
+        self._domain_refs = jsonb(REGISTRY.domain_refs())
 
     # -- start ---------------------------------------------------------------------------
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
@@ -55,6 +57,7 @@ class JobLifecycle(dramatiq.Middleware):
                 "dispatch_marker": DISPATCH_PREFIX + message.message_id,
                 "lease_s": self.settings.lease_s,
                 "max_entries": self.settings.log_max_entries,
+                "domain_refs": self._domain_refs,
             },
         )
         if not rows:
@@ -190,26 +193,36 @@ class JobLifecycle(dramatiq.Middleware):
             "job_released job_id=%s reason=shutdown-timeout released=%s", ctx.job.id, bool(done)
         )
 
+    def decide_failure(self, job: ClaimedJob, retryable: bool) -> RetryDecision:
+        """The retry decision for a failed attempt (the same one the reaper uses)."""
+        spec = REGISTRY.get(job.job_type)
+        policy = self.policy.for_type(spec.retry) if spec else self.policy
+        return policy.decide(
+            job_id=job.id,
+            attempts=job.attempts,
+            max_attempts=job.max_attempts,
+            retryable=retryable,
+        )
+
     def _fail(self, ctx: JobContext, exc: BaseException) -> None:
         failure = classify(exc)
-        delay = backoff_s(
-            ctx.job.attempt, self.settings.base_backoff_s, self.settings.max_backoff_s
-        )
+        decision = self.decide_failure(ctx.job, failure.retryable)
         with self.db.transaction() as cur:
             rows = execute(
                 cur,
                 "job_fail",
                 {
                     **ctx.fence(),
+                    "status": decision.status.value,
                     "retryable": failure.retryable,
                     "last_error": failure.last_error,
                     "error_type": failure.error_type,
-                    "delay_s": delay,
+                    "delay_s": decision.delay_s,
                 },
             )
             if rows:
                 status = rows[0]["status"]
-                transition = Transition.RESET if status == "retrying" else Transition.FAIL
+                transition = Transition.RESET if status == Outcome.RETRYING else Transition.FAIL
                 self._domain(cur, ctx, transition, failure.last_error)
         if not rows:
             logger.warning("job_lease_lost job_id=%s at=failure-write", ctx.job.id)
@@ -232,10 +245,12 @@ class JobLifecycle(dramatiq.Middleware):
 
     def _domain(self, cur: Any, ctx: JobContext, transition: Transition, error: str | None) -> None:
         job = ctx.job
-        apply_transition(
+        spec = REGISTRY.get(job.job_type)
+        if spec is None:
+            return
+        spec.move_domain_row(
             cur,
             transition,
-            job_type=job.job_type,
             job_id=job.id,
             org_id=job.org_id,
             object_id=job.object_id,

@@ -101,40 +101,36 @@ SELECT c.id::text AS job_id, c.job_type, m.queue_name,
   FROM messages m JOIN claimed c ON c.message_id = m.message_id
  ORDER BY c.priority DESC, c.created_at ASC;
 
--- name: reaper_expired_leases
--- Started jobs whose worker stopped heartbeating: an attempt is counted (§4.5); a job that
--- keeps stopping its worker is quarantined after max_crashes lease expiries.
-WITH expired AS (
-  SELECT j.id, j.worker_id AS old_worker,
-         (SELECT count(*) FROM jsonb_array_elements(
-                   CASE WHEN jsonb_typeof(j.logs) = 'array' THEN j.logs ELSE '[]'::jsonb END) e
-           WHERE e.value ->> 'msg' LIKE 'Lease expired;%%') + 1 AS crashes
-    FROM jobs j
-   WHERE j.status = 'running' AND j.job_type = ANY(%(types)s)
-     AND j.worker_id NOT LIKE 'dispatch:%%'
-     AND (j.visibility_expires_at < now()
-          OR (j.visibility_expires_at IS NULL
-              AND j.run_started_at < now() - make_interval(secs => %(lease_s)s)))
-   LIMIT %(limit)s
-   FOR UPDATE OF j SKIP LOCKED
-), decided AS (
-  SELECT e.*, e.crashes >= %(max_crashes)s AS quarantine FROM expired e
+-- name: reaper_expired_select
+-- Started jobs whose worker stopped heartbeating (§4.5), locked for this transaction, with how
+-- many times each has now stopped its worker. The decision is made in Python (app/retry.py).
+SELECT j.id::text AS job_id, j.job_type, j.attempts, j.max_attempts, j.worker_id AS old_worker,
+       (SELECT count(*) FROM jsonb_array_elements(
+                 CASE WHEN jsonb_typeof(j.logs) = 'array' THEN j.logs ELSE '[]'::jsonb END) e
+         WHERE e.value ->> 'msg' LIKE 'Lease expired;%%')::int + 1 AS crashes
+  FROM jobs j
+ WHERE j.status = 'running' AND j.job_type = ANY(%(types)s)
+   AND j.worker_id NOT LIKE 'dispatch:%%'
+   AND (j.visibility_expires_at < now()
+        OR (j.visibility_expires_at IS NULL
+            AND j.run_started_at < now() - make_interval(secs => %(lease_s)s)))
+ LIMIT %(limit)s
+ FOR UPDATE OF j SKIP LOCKED;
+
+-- name: reaper_expired_apply
+-- Writes the decisions in bulk: an attempt is counted; `retrying` after the delay, or
+-- `dead_letter` (quarantined when the job kept stopping its worker).
+WITH d AS (
+  SELECT * FROM jsonb_to_recordset(%(decisions)s::jsonb)
+           AS x(job_id uuid, status text, delay_s float8, last_error text, old_worker text)
 )
 UPDATE jobs j
-   SET status = CASE WHEN NOT d.quarantine AND j.attempts + 1 < j.max_attempts
-                     THEN 'retrying' ELSE 'dead_letter' END,
+   SET status = d.status,
        attempts = j.attempts + 1,
-       last_error = left(CASE WHEN d.quarantine
-         THEN 'Quarantined: the job stopped its worker ' || d.crashes
-              || ' times (last: ' || coalesce(d.old_worker, '?') || '); not retried'
-         ELSE 'LeaseExpired: worker ' || coalesce(d.old_worker, '?') || ' stopped heartbeating'
-         END, 500),
-       next_run_at = CASE WHEN NOT d.quarantine AND j.attempts + 1 < j.max_attempts
-                          THEN now() + make_interval(secs => least(%(max_backoff_s)s,
-                               %(base_backoff_s)s * power(2, j.attempts) + random() * %(base_backoff_s)s))
-                          ELSE j.next_run_at END,
-       finished_at = CASE WHEN NOT d.quarantine AND j.attempts + 1 < j.max_attempts
-                          THEN NULL ELSE now() END,
+       last_error = left(d.last_error, 500),
+       next_run_at = CASE WHEN d.status = 'retrying'
+                          THEN now() + make_interval(secs => d.delay_s) ELSE j.next_run_at END,
+       finished_at = CASE WHEN d.status = 'retrying' THEN NULL ELSE now() END,
        worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL, updated_at = now(),
        logs = dramatiq.finapilot_log_append(
                 j.logs,
@@ -142,11 +138,13 @@ UPDATE jobs j
                   'Lease expired; worker ' || coalesce(d.old_worker, '?') || ' stopped heartbeating',
                   jsonb_build_object('attempt', j.attempts + 1)),
                 %(max_entries)s)
-  FROM decided d
- WHERE j.id = d.id AND j.id = ANY(ARRAY(SELECT x.id FROM decided x))
+  FROM d
+ WHERE j.id = d.job_id AND j.status = 'running'
+   AND j.id = ANY(ARRAY(SELECT x.job_id FROM d x))
 RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.object_id::text, j.queue, j.status,
           j.last_error,
-          dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
+          dramatiq.finapilot_domain_ref(%(domain_refs)s::jsonb, j.job_type, j.object_id,
+                                        dramatiq.finapilot_job_params(j.logs)) AS domain_ref,
           pg_notify('finapilot_job_events', j.id::text);
 
 -- name: reaper_undelivered
@@ -191,7 +189,8 @@ UPDATE jobs j
  WHERE j.id = w.id AND j.id = ANY(ARRAY(SELECT x.id FROM waiting x))
 RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.object_id::text, j.queue, j.status,
           'Cancelled: cancelled while waiting' AS last_error,
-          dramatiq.finapilot_domain_ref(j.job_type, j.object_id, j.logs) AS domain_ref,
+          dramatiq.finapilot_domain_ref(%(domain_refs)s::jsonb, j.job_type, j.object_id,
+                                        dramatiq.finapilot_job_params(j.logs)) AS domain_ref,
           pg_notify('finapilot_job_events', j.id::text);
 
 -- name: bridge_renotify_waiting
@@ -202,28 +201,7 @@ SELECT count(pg_notify('dramatiq.' || queue_name || '.enqueue', message::text)) 
  WHERE "state" = 'queued' AND mtime < now() - make_interval(secs => %(age_s)s)
    AND octet_length(message::text) < 8000;
 
--- name: bridge_purge_finished
-DELETE FROM dramatiq.queue
- WHERE "state" IN ('done', 'rejected') AND mtime < now() - make_interval(secs => %(age_s)s);
-
--- name: bridge_count_finished
-SELECT count(*) AS n FROM dramatiq.queue
- WHERE "state" IN ('done', 'rejected') AND mtime < now() - make_interval(secs => %(age_s)s);
-
 -- name: stats_jobs_by_status
 SELECT job_type, coalesce(queue, '') AS queue, status, count(*)::bigint AS n
   FROM jobs WHERE job_type = ANY(%(types)s)
  GROUP BY 1, 2, 3;
-
--- name: stats_oldest_due
-SELECT coalesce(extract(epoch FROM now() - min(coalesce(next_run_at, created_at))), 0)::float8
-       AS age_s
-  FROM jobs
- WHERE status IN ('queued', 'retrying') AND job_type = ANY(%(types)s) AND cancel_requested = false
-   AND (next_run_at IS NULL OR next_run_at <= now());
-
--- name: stats_dramatiq_queue
-SELECT queue_name, "state"::text AS state, count(*)::bigint AS n FROM dramatiq.queue GROUP BY 1, 2;
-
--- name: stats_advisory_locks
-SELECT count(*)::bigint AS n FROM pg_locks WHERE locktype = 'advisory';

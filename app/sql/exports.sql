@@ -126,3 +126,20 @@ UPDATE exports
    SET status = 'completed', s3_key = %(s3_key)s, file_data = %(file_data)s, updated_at = now()
  WHERE id = %(export_id)s AND org_id = %(org_id)s AND status IN ('queued', 'processing')
 RETURNING id;
+
+-- Domain row transitions (§4.8: guarded by the expected state, ids compared as text so a
+-- malformed parameter never aborts the transaction) and the row shown by `jobs show`.
+
+-- name: export_domain_reset
+UPDATE exports SET status = 'queued', updated_at = now()
+ WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
+   AND status = 'processing';
+
+-- name: export_domain_fail
+UPDATE exports SET status = 'failed', updated_at = now()
+ WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
+   AND status IN ('queued', 'processing');
+
+-- name: export_domain_show
+SELECT id::text, type, status, s3_key, file_data IS NOT NULL AS has_file_data, updated_at
+  FROM exports WHERE id::text = %(ref)s;

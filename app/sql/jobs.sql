@@ -17,13 +17,16 @@ WITH started AS (
                   %(max_entries)s)
    WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(dispatch_marker)s
   RETURNING id, job_type, org_id, object_id, attempts, max_attempts, priority, queue,
-            run_started_at, cancel_requested, dramatiq.finapilot_job_params(logs) AS params
+            run_started_at, cancel_requested, created_by_user_id,
+            dramatiq.finapilot_job_params(logs) AS params
 )
 -- params come back as text: the worker decodes them itself, so a document it cannot read
 -- (nested thousands deep, a number of thousands of digits) fails this job, not the worker.
 SELECT id::text, job_type, org_id::text, object_id::text, attempts, max_attempts, priority,
-       queue, run_started_at, cancel_requested, params::text AS params_text,
-       dramatiq.finapilot_domain_ref_params(job_type, object_id, params) AS domain_ref
+       queue, run_started_at, cancel_requested, created_by_user_id::text,
+       params::text AS params_text,
+       dramatiq.finapilot_domain_ref(%(domain_refs)s::jsonb, job_type, object_id, params)
+         AS domain_ref
   FROM started;
 
 -- name: job_status
@@ -91,24 +94,23 @@ UPDATE jobs
 RETURNING id, pg_notify('finapilot_job_events', id::text);
 
 -- name: job_fail
--- retrying with backoff while attempts remain and the error is retryable, else dead_letter.
--- In SET, column references are the values before the update.
+-- The status and delay come from the one retry decision (app/retry.py): `retrying` with
+-- next_run_at after the delay, or `dead_letter`. In SET, column references are the values
+-- before the update.
 UPDATE jobs
-   SET status = CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
-                     THEN 'retrying' ELSE 'dead_letter' END,
+   SET status = %(status)s,
        attempts = attempts + 1,
        last_error = %(last_error)s,
-       next_run_at = CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
+       next_run_at = CASE WHEN %(status)s = 'retrying'
                           THEN now() + make_interval(secs => %(delay_s)s) ELSE next_run_at END,
-       finished_at = CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
-                          THEN NULL ELSE now() END,
+       finished_at = CASE WHEN %(status)s = 'retrying' THEN NULL ELSE now() END,
        worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL, updated_at = now(),
        logs = dramatiq.finapilot_log_push(
                 logs,
                 dramatiq.finapilot_log_entry('error', %(last_error)s,
                   jsonb_build_object('attempt', attempts + 1, 'errorType', %(error_type)s,
                                      'retryable', %(retryable)s)
-                  || CASE WHEN %(retryable)s AND attempts + 1 < max_attempts
+                  || CASE WHEN %(status)s = 'retrying'
                           THEN jsonb_build_object('nextRunAt', to_char(
                                  (now() + make_interval(secs => %(delay_s)s)) AT TIME ZONE 'UTC',
                                  'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
@@ -141,3 +143,8 @@ ON CONFLICT (worker_id) DO UPDATE
 
 -- name: worker_presence_delete
 DELETE FROM dramatiq.finapilot_workers WHERE worker_id = %(worker_id)s;
+
+-- name: db_now
+-- Timestamps written by the worker come from the database clock.
+SELECT now() AS now,
+       to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso;

@@ -61,3 +61,23 @@ INSERT INTO metric_cube (org_id, model_id, metric_name, month, value, is_calcula
 SELECT %(org_id)s::uuid, %(model_id)s::uuid, m.metric_name, m.month, m.value, false, now()
   FROM unnest(%(metric_names)s::text[], %(months)s::text[], %(values)s::numeric[])
        AS m(metric_name, month, value);
+
+-- Domain row transitions (§4.8: guarded by the expected state, ids compared as text so a
+-- malformed parameter never aborts the transaction) and the row shown by `jobs show`.
+
+-- name: model_run_domain_reset
+UPDATE model_runs SET status = 'queued'
+ WHERE (id::text = %(domain_ref)s OR id::text = %(object_id)s
+        OR params_json ->> 'sourceJobId' = %(job_id)s)
+   AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid) AND status = 'running';
+
+-- name: model_run_domain_fail
+UPDATE model_runs SET status = 'failed', finished_at = now()
+ WHERE (id::text = %(domain_ref)s OR id::text = %(object_id)s
+        OR params_json ->> 'sourceJobId' = %(job_id)s)
+   AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid) AND status IN ('queued', 'running');
+
+-- name: model_run_domain_show
+SELECT id::text, status, run_type, created_at, finished_at, result_s3,
+       summary_json IS NOT NULL AS has_summary
+  FROM model_runs WHERE id::text = %(ref)s OR params_json ->> 'sourceJobId' = %(job_id)s;

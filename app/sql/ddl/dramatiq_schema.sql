@@ -104,23 +104,25 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     '{}'::jsonb)
 $$;
 
--- The id of the domain row a job drives (§1.1, §5): a parameter when the backend sets one,
--- else object_id. Text, so that a malformed parameter can never abort a transaction.
-CREATE OR REPLACE FUNCTION dramatiq.finapilot_domain_ref_params(job_type text, object_id uuid,
-                                                                params jsonb)
+-- The id of the domain row a job drives (§1.1, §5), by the rule its declaration gives
+-- (app/jobtypes: `rules` maps a job type to its sources, first present wins; '@object_id' is
+-- the job's object_id, anything else a parameter key). Text, so that a malformed parameter can
+-- never abort a transaction.
+-- (The 3-argument versions of earlier releases are left in place: processes of the previous
+-- release still call them during a rolling deploy.)
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_domain_ref(rules jsonb, job_type text,
+                                                         object_id uuid, params jsonb)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE job_type
-    WHEN 'model_run'   THEN coalesce(params ->> 'modelRunId', object_id::text)
-    WHEN 'monte_carlo' THEN coalesce(object_id::text, params ->> 'monteCarloJobId')
-    WHEN 'csv_import'  THEN params ->> 'importBatchId'
-    ELSE coalesce(object_id::text, params ->> 'exportId')
-  END
-$$;
-
-CREATE OR REPLACE FUNCTION dramatiq.finapilot_domain_ref(job_type text, object_id uuid, logs jsonb)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT dramatiq.finapilot_domain_ref_params(job_type, object_id,
-                                              dramatiq.finapilot_job_params(logs))
+  SELECT s.ref
+    FROM jsonb_array_elements_text(
+           CASE WHEN jsonb_typeof(rules -> job_type) = 'array' THEN rules -> job_type
+                ELSE '[]'::jsonb END) WITH ORDINALITY AS r(source, i)
+   CROSS JOIN LATERAL (
+     SELECT CASE WHEN r.source = '@object_id' THEN object_id::text
+                 WHEN jsonb_typeof(params) = 'object' THEN params ->> r.source END AS ref) s
+   WHERE s.ref IS NOT NULL
+   ORDER BY r.i
+   LIMIT 1
 $$;
 
 -- Append with the common case inline: an array below the cap gets the entry concatenated.

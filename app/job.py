@@ -1,4 +1,5 @@
-"""Records read from the database: frozen dataclasses with ``from_row()``, statuses as Enums."""
+"""Job records read from the database (frozen dataclasses with ``from_row()``) and the
+``jobs.status`` values as an Enum."""
 
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ class ClaimedJob:
     domain_ref: str | None
     params: dict[str, Any] = field(repr=False)
     params_error: str | None = None
+    #: The backend user who inserted the job; None for system jobs (CONTRACT-2 §0.3).
+    created_by_user_id: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ClaimedJob:
@@ -87,6 +90,7 @@ class ClaimedJob:
             domain_ref=row["domain_ref"],
             params=params,
             params_error=error,
+            created_by_user_id=row.get("created_by_user_id"),
         )
 
     @property

@@ -1,4 +1,6 @@
-"""The database side of a CSV import (contract §5.4.4): bulk inserts with exact counts.
+"""Bulk import of ledger rows into ``raw_transactions`` (contract §5.4.4), with exact counts.
+
+Shared by the import job types (CSV today).
 
 Each batch of parsed rows is streamed with ``COPY`` into a temporary staging table and moved
 into ``raw_transactions`` by one ``INSERT … ON CONFLICT (org_id, source_id) DO NOTHING``, whose
@@ -27,6 +29,14 @@ from app.db import execute
 from app.imports.csv_reader import CsvImport, TransactionRow
 from app.sql import query
 
+#: What the writer touches (start-up check of the import types).
+LEDGER_IMPORT_TABLES = {
+    "raw_transactions": (
+        "org_id source_id date amount currency category description raw_payload imported_at "
+        "import_batch_id is_duplicate"
+    ).split(),
+}
+LEDGER_IMPORT_INDEXES = (("raw_transactions", ("org_id", "source_id")),)
 INSERT_BATCH_ROWS = 5000  # rows per INSERT statement (contract §5.4.4: 1 000–5 000)
 PREFETCH_BATCHES = 2
 _HANDOFF_POLL_S = 0.1

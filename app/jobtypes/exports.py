@@ -1,6 +1,8 @@
-"""The database side of the exports (contract §5.3): the export row and its :class:`ReportData`.
+"""The export family's database code (contract §5.3): the export row and its :class:`ReportData`.
 
-The renderers in :mod:`app.reports` are pure; this module reads what they need, org-scoped:
+Shared by ``export_pdf``, ``export_pptx`` and ``export_csv`` (each declared in its own module
+with :func:`export_job_type`). The renderers in :mod:`app.reports` are pure; this module reads
+what they need, org-scoped:
 the export, its model run (which must be ``done`` with a ``summary_json``: never placeholder
 zeros, P23), the org, and, on demand, the ledger context, the budgets and the newest finished
 Monte Carlo simulation of the run.
@@ -17,10 +19,11 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 
-from app.db import execute
+from app.db import db_now, execute
 from app.errors import InvalidParams, NoResults, NotFound
-from app.finalize import db_now
 from app.ids import parse_uuid
+from app.jobtypes.base import OBJECT_ID, QUEUE_EXPORTS, DomainRow, JobType, merge_columns
+from app.jobtypes.billing import BILLING_TABLES
 from app.reports.data import ReportData
 from app.reports.pdf import DEFAULT_TEMPLATE
 
@@ -30,6 +33,41 @@ TOP_CATEGORY_MONTHS = 3
 TOP_CATEGORY_LIMIT = 10
 BUDGET_MONTHS = 6
 MODEL_RUN_DONE = "done"
+BILLING_PREFIX = "export"
+EXPORT_PRIORITY = 70
+
+EXPORT_DOMAIN = DomainRow(
+    table="exports",
+    ref=(OBJECT_ID, "exportId"),
+    reset_sql="export_domain_reset",
+    fail_sql="export_domain_fail",
+    show_sql="export_domain_show",
+)
+EXPORT_TABLES = merge_columns(
+    BILLING_TABLES,
+    {
+        "orgs": ("id", "name", "currency"),
+        "exports": (
+            "id model_run_id org_id type s3_key status file_data meta_json updated_at"
+        ).split(),
+        "model_runs": ("id", "org_id", "run_type", "status", "summary_json"),
+        "monte_carlo_jobs": ("id", "model_run_id", "org_id", "status", "percentiles_json"),
+        "raw_transactions": ("org_id", "date", "amount", "category", "is_duplicate"),
+        "budgets": ("org_id", "category", "month", "amount"),
+    },
+)
+
+
+def export_job_type(name: str, summary: str) -> JobType:
+    """The declaration every export type shares: queue, priority, domain row, tables."""
+    return JobType(
+        name=name,
+        queue=QUEUE_EXPORTS,
+        priority=EXPORT_PRIORITY,
+        summary=summary,
+        domain=EXPORT_DOMAIN,
+        tables=EXPORT_TABLES,
+    )
 
 
 class ExportStatus(StrEnum):

@@ -14,20 +14,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from app import messages
 from app.client import JobHandle
-from app.db import Database, execute
-from app.jobtypes import JOB_TYPES
+from app.db import Database, execute, jsonb
+from app.jobtypes import REGISTRY
 from app.settings import Settings
-from bridge.manager import BridgeManager
 
-DOMAIN_QUERIES = {
-    "model_run": "ops_domain_model_run",
-    "monte_carlo": "ops_domain_monte_carlo",
-    "export_pdf": "ops_domain_export",
-    "export_pptx": "ops_domain_export",
-    "export_csv": "ops_domain_export",
-    "csv_import": "ops_domain_import",
-}
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -93,7 +85,7 @@ class Ops:
             as_json,
             confirm,
         )
-        self.types = sorted(JOB_TYPES)
+        self.types = sorted(REGISTRY.names)
 
     def _emit(self, rows: Any, title: str | None = None) -> None:
         if self.as_json:
@@ -104,20 +96,21 @@ class Ops:
         table(rows, self.out)
 
     def stats(self) -> int:
-        manager = BridgeManager(self.db, self.settings)
         with self.db.transaction() as cur:
             counts = execute(cur, "ops_counts", {"types": self.types})
             in_flight = execute(cur, "ops_in_flight", {"types": self.types})
-            oldest = execute(cur, "stats_oldest_due", {"types": self.types})[0]["age_s"]
-            messages = execute(cur, "stats_dramatiq_queue")
+            oldest = messages.oldest_due_s(cur, self.types)
+            queue_rows = messages.message_counts(cur)
         if self.as_json:
             _json(
                 {
                     "jobs": counts,
                     "oldestDueSeconds": oldest,
                     "inFlight": in_flight,
-                    "dramatiqMessages": messages,
-                    "purgeable": manager.purge(dry_run=True),
+                    "dramatiqMessages": queue_rows,
+                    "purgeable": messages.purge_finished(
+                        self.db, age_s=self.settings.purge_age_s, dry_run=True
+                    ),
                 },
                 self.out,
             )
@@ -125,7 +118,7 @@ class Ops:
         self._emit(counts, "Jobs by type, queue and status:")
         print(f"\nOldest runnable job waiting: {oldest:.1f} s", file=self.out)
         self._emit(in_flight, "\nIn flight (running) by owner:")
-        self._emit(messages, "\ndramatiq-pg messages:")
+        self._emit(queue_rows, "\ndramatiq-pg messages:")
         return 0
 
     def recent(self, limit: int) -> int:
@@ -137,12 +130,15 @@ class Ops:
         return 0
 
     def show(self, job_id: str) -> int:
-        rows = self.db.run("ops_show", {"job_id": job_id})
+        rows = self.db.run(
+            "ops_show", {"job_id": job_id, "domain_refs": jsonb(REGISTRY.domain_refs())}
+        )
         if not rows:
             print(f"no job {job_id}", file=sys.stderr)
             return 1
         job = rows[0]
-        domain_query = DOMAIN_QUERIES.get(job["job_type"] or "")
+        spec = REGISTRY.get(job["job_type"])
+        domain_query = spec.domain.show_sql if spec and spec.domain else None
         domain = (
             self.db.run(domain_query, {"ref": job["domain_ref"] or "", "job_id": job_id})
             if domain_query
@@ -205,8 +201,7 @@ class Ops:
         return 0
 
     def purge(self, dry_run: bool, age_s: float) -> int:
-        manager = BridgeManager(self.db, self.settings)
-        count = manager.purge(dry_run=True, age_s=age_s)
+        count = messages.purge_finished(self.db, age_s=age_s, dry_run=True)
         if dry_run:
             print(
                 f"{count} finished dramatiq-pg message(s) older than {age_s:.0f}s would be deleted",
@@ -216,7 +211,7 @@ class Ops:
         if count and not self.confirm(f"Delete {count} finished dramatiq-pg message(s)?"):
             print("aborted", file=self.out)
             return 1
-        print(f"deleted {manager.purge(age_s=age_s)} message(s)", file=self.out)
+        print(f"deleted {messages.purge_finished(self.db, age_s=age_s)} message(s)", file=self.out)
         return 0
 
 
@@ -238,7 +233,13 @@ def add_parser(sub: Any) -> None:
     cancel.add_argument("job_id")
     cancel.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     dead = cmds.add_parser("requeue-dead", help="requeue dead-lettered jobs of a type")
-    dead.add_argument("--type", dest="job_type", required=True, choices=sorted(JOB_TYPES))
+    dead.add_argument(
+        "--type",
+        dest="job_type",
+        required=True,
+        choices=sorted(REGISTRY.names),
+        help="the job type: " + "; ".join(f"{t.name}: {t.summary}" for t in REGISTRY),
+    )
     dead.add_argument(
         "--since", type=parse_since, required=True, help="30m, 6h, 2d (ago) or an ISO timestamp"
     )

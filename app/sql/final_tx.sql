@@ -9,17 +9,12 @@ VALUES (%(org_id)s, %(metric)s, %(value)s, date_trunc('hour', now()));
 -- A follow-up job in the backend's format, idempotent per source object (P24).
 INSERT INTO jobs (job_type, org_id, object_id, status, progress, attempts, max_attempts, priority,
                   queue, idempotency_key, logs)
-VALUES (%(job_type)s, %(org_id)s, %(object_id)s, 'queued', 0, 0, 5, %(priority)s, 'default',
+VALUES (%(job_type)s, %(org_id)s, %(object_id)s, 'queued', 0, 0, 5, %(priority)s, %(queue)s,
         %(idempotency_key)s,
         jsonb_build_array(
           dramatiq.finapilot_log_entry('info', 'Job created',
-            jsonb_build_object('jobType', %(job_type)s, 'queue', 'default',
+            jsonb_build_object('jobType', %(job_type)s, 'queue', %(queue)s,
                                'priority', %(priority)s)),
           dramatiq.finapilot_log_entry('info', 'Job parameters set',
             jsonb_build_object('params', %(params)s::jsonb))))
 ON CONFLICT (idempotency_key) DO NOTHING;
-
--- name: db_now
--- Timestamps written by the worker come from the database clock.
-SELECT now() AS now,
-       to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso;

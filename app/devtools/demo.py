@@ -1,22 +1,15 @@
-"""``python -m app demo`` and ``python -m app run``: the whole system on one machine.
+"""``python -m app demo``: the whole system on one machine, with nothing to set up.
 
-``demo`` needs nothing: it starts the embedded PostgreSQL under ``.data/``, applies the DEV copy
-of the backend tables, starts a bridge and a dramatiq worker as subprocesses, inserts sample
-jobs as the backend would, shows their progress and prints a table of outcomes. ``run`` starts
-the bridge and a worker against ``DATABASE_URL`` and runs until Ctrl-C.
+It starts the embedded PostgreSQL under ``.data/``, applies the DEV copy of the backend tables,
+starts a bridge and a dramatiq worker as subprocesses, inserts sample jobs as the backend
+would, shows their progress and prints a table of outcomes.
 """
 
 from __future__ import annotations
 
 import base64
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -25,9 +18,13 @@ from psycopg2 import sql as pgsql
 
 from app.client import JobHandle, submit
 from app.db import Database, execute, jsonb
-from app.embedded import DATA_ROOT, PROJECT_ROOT, free_port, start_embedded
-from app.schema import apply_dev_backend_schema, ensure_worker_schema, set_notify_trigger
-from app.settings import REAL_JOB_TYPES, Settings
+from app.devtools import DEVTOOLS_SQL
+from app.devtools.dev_schema import apply_dev_backend_schema
+from app.devtools.embedded import DATA_ROOT, start_embedded
+from app.devtools.processes import start_children, stop_children
+from app.jobtypes import REGISTRY
+from app.schema import ensure_worker_schema, set_notify_trigger
+from app.settings import Settings
 
 DEMO_DB = "finapilot_demo"
 DEMO_TIMEOUT_S = 180
@@ -46,70 +43,12 @@ SHOWN_META = (
 POLL_S = 0.5
 
 
-@dataclass
-class Child:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-
-def start_children(env: dict[str, str], log_dir: Path, *, threads: int = 4) -> list[Child]:
-    """A bridge and a dramatiq worker, each a subprocess logging to ``log_dir``."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    bin_dir = Path(sys.executable).parent
-    prom_dir = log_dir / "prometheus"
-    prom_dir.mkdir(exist_ok=True)
-    base = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    specs: list[tuple[str, list[str], dict[str, str]]] = [
-        (
-            "worker",
-            [
-                str(bin_dir / "dramatiq"),
-                "actors",
-                "--processes",
-                "1",
-                "--threads",
-                str(threads),
-                "--worker-shutdown-timeout",
-                "20000",
-            ],
-            {"dramatiq_prom_port": str(free_port()), "dramatiq_prom_db": str(prom_dir)},
-        ),
-        ("bridge", [sys.executable, "-m", "bridge"], {"BRIDGE_METRICS_PORT": str(free_port())}),
-    ]
-    children = []
-    for name, cmd, extra in specs:
-        log = log_dir / f"{name}.log"
-        popen = subprocess.Popen(
-            cmd,
-            cwd=PROJECT_ROOT,
-            env={**base, **extra},
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        children.append(Child(name, popen, log))
-    return children
-
-
-def stop_children(children: Sequence[Child], timeout_s: float = 30.0) -> None:
-    for child in children:
-        if child.popen.poll() is None:
-            child.popen.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    for child in children:
-        try:
-            child.popen.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(child.popen.pid, signal.SIGKILL)
-
-
 def _prepare_embedded() -> str:
     server = start_embedded("pg")
     admin = psycopg2.connect(server.url)
     admin.autocommit = True
     with admin.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-        exists = bool(execute(cur, "demo_database_exists", {"name": DEMO_DB}))
+        exists = bool(execute(cur, "demo_database_exists", {"name": DEMO_DB}, sql=DEVTOOLS_SQL))
         if not exists:
             # CREATE DATABASE takes no parameters; the name is composed as an identifier.
             cur.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(DEMO_DB)))
@@ -165,7 +104,7 @@ def seed(db: Database) -> tuple[list[tuple[str, JobHandle]], DemoRows]:
     backend does. Returns the jobs in the order they were submitted, and the rows."""
 
     def one(cur: Any, block: str, **params: Any) -> str:
-        return str(execute(cur, block, params)[0]["id"])
+        return str(execute(cur, block, params, sql=DEVTOOLS_SQL)[0]["id"])
 
     with db.transaction() as cur:
         org = one(cur, "demo_org_insert", name="Demo Rocket Ltd", currency="USD")
@@ -286,13 +225,18 @@ def _wait_all(jobs: list[tuple[str, JobHandle]], seen: dict[str, tuple[str, floa
     raise TimeoutError(f"jobs still running after {DEMO_TIMEOUT_S}s")
 
 
+def _outcome(db: Database, job_id: str) -> dict[str, Any]:
+    with db.transaction() as cur:
+        return execute(cur, "demo_outcome", {"job_id": job_id}, sql=DEVTOOLS_SQL)[0]
+
+
 def _outcome_table(db: Database, jobs: list[tuple[str, JobHandle]]) -> str:
     lines = [
         f"{'job type':<12} {'status':<11} {'attempts':>8} {'seconds':>8}  result / error",
         "-" * 96,
     ]
     for name, handle in jobs:
-        row = db.run("demo_outcome", {"job_id": handle.id})[0]
+        row = _outcome(db, handle.id)
         detail = row["last_error"] or ""
         if row["status"] == "completed":
             meta = row["logs"][-1].get("meta", {})
@@ -314,7 +258,7 @@ def demo() -> int:
     set_notify_trigger(db, install=True)  # the demo opts in to NOTIFY wake-ups
     env = {
         "DATABASE_URL": url,
-        "WORKER_JOB_TYPES": ",".join(REAL_JOB_TYPES),
+        "WORKER_JOB_TYPES": ",".join(REGISTRY.default_claimed),
         "WORKER_FOLLOWUP_JOBS": "",
         "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "15",
     }
@@ -339,23 +283,3 @@ def demo() -> int:
         db.close()
         start_embedded("pg").stop()
         print("▶ stopped bridge, worker and embedded PostgreSQL", flush=True)
-
-
-def run(threads: int) -> int:
-    """Bridge and worker against ``DATABASE_URL`` until Ctrl-C (development convenience)."""
-    settings = Settings.from_env()
-    env = {"DATABASE_URL": os.environ["DATABASE_URL"]}
-    children = start_children(env, DATA_ROOT / "run-logs", threads=threads)
-    print(
-        f"▶ bridge and worker running against {settings.database.redacted()}; Ctrl-C stops",
-        flush=True,
-    )
-    try:
-        while all(c.popen.poll() is None for c in children):
-            time.sleep(1)
-        print("▶ a child process exited; see .data/run-logs", flush=True)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stop_children(children)

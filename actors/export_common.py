@@ -1,9 +1,11 @@
-"""``export_pdf``, ``export_pptx``, ``export_csv`` (contract §5.3): load, render, store, finish.
+"""The body the export actors share (contract §5.3): load, render, store, finish.
 
-The actors adapt the pure renderers of :mod:`app.reports`: they move the export to
-``processing``, read its :class:`~app.reports.data.ReportData`, render, upload to S3 (or keep
-the bytes for ``exports.file_data`` when S3 is off, never both), and hand the final writes
-(export ``completed``, billing) to the lifecycle's final transaction.
+``actors/export_pdf.py``, ``export_pptx.py`` and ``export_csv.py`` each declare one actor that
+runs :func:`run_export` with its :class:`ExportKind`. They adapt the pure renderers of
+:mod:`app.reports`: they move the export to ``processing``, read its
+:class:`~app.reports.data.ReportData`, render, upload to S3 (or keep the bytes for
+``exports.file_data`` when S3 is off, never both), and hand the final writes (export
+``completed``, billing) to the lifecycle's final transaction.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ from typing import Any
 
 import psycopg2.extras
 
-from actors.base import job_actor
 from app.errors import InvalidParams, JobCancelled
-from app.finalize import insert_billing
 from app.ids import parse_uuid
 from app.jobcontext import JobContext, current_job
-from app.jobtypes import JOB_TYPES
-from app.reportdata import (
+from app.jobtypes.billing import insert_billing
+from app.jobtypes.exports import (
+    BILLING_PREFIX,
     BUDGET_TEMPLATE,
     ExportRow,
     ExportStatus,
@@ -39,11 +40,6 @@ from app.reports.pptx_deck import render_pptx
 from app.storage import export_content_type, export_key, make_object_store
 
 logger = logging.getLogger(__name__)
-
-BILLING_PREFIX = "export"
-PDF = JOB_TYPES["export_pdf"]
-PPTX = JOB_TYPES["export_pptx"]
-CSV = JOB_TYPES["export_csv"]
 
 #: ``render(data, ctx, export) -> (bytes, warnings for the job log)``
 Renderer = Callable[[ReportData, JobContext, ExportRow], tuple[bytes, list[str]]]
@@ -110,7 +106,7 @@ def run_export(kind: ExportKind) -> None:
     with ctx.db.transaction() as cur:
         export = lock_export(cur, export_id=export_id, org_id=ctx.job.org_id)
         if export.status == ExportStatus.COMPLETED:
-            ctx.succeed({"noop": True, "reason": "export already completed"})
+            ctx.succeed_noop("export already completed")
             return
         if export.status == ExportStatus.FAILED:
             raise JobCancelled(ctx.job.id)  # the user cancelled the export (§4.6, §4.8)
@@ -165,18 +161,3 @@ def run_export(kind: ExportKind) -> None:
 
     meta: dict[str, Any] = {"exportId": export.id, "s3Key": s3_key, "fileSize": len(content)}
     ctx.succeed(meta, finalize=finalize)
-
-
-@job_actor(PDF)
-def export_pdf(job_id: str) -> None:
-    run_export(PDF_KIND)
-
-
-@job_actor(PPTX)
-def export_pptx(job_id: str) -> None:
-    run_export(PPTX_KIND)
-
-
-@job_actor(CSV)
-def export_csv(job_id: str) -> None:
-    run_export(CSV_KIND)

@@ -18,6 +18,27 @@ from app.errors import InvalidParams
 from app.finance.inputs import DriverInput, HeadcountPlan, LedgerRow, ModelInputs
 
 DEFAULT_SCENARIO_NAME = "Base"
+#: What the loader reads (start-up check of the types that use it).
+MODEL_INPUT_TABLES = {
+    "models": ("id", "org_id", "model_json", "version", "created_at"),
+    "raw_transactions": (
+        "org_id",
+        "date",
+        "amount",
+        "currency",
+        "category",
+        "imported_at",
+        "import_batch_id",
+        "is_duplicate",
+    ),
+    "headcount_plans": (
+        "org_id quantity salary benefits_multiplier start_date end_date ramp_months status"
+    ).split(),
+    "drivers": ("id", "org_id", "model_id", "name", "type", "is_calculated"),
+    "driver_formulas": ("id", "model_id", "driver_id", "expression"),
+    "financial_scenarios": ("id", "model_id", "name", "is_default"),
+    "driver_values": ("id", "driver_id", "scenario_id", "month", "value"),
+}
 
 
 @dataclass(frozen=True)
