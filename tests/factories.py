@@ -140,22 +140,22 @@ def insert_driver(
         found = cur.fetchone()
         if found is None:
             cur.execute(
-                "INSERT INTO financial_scenarios (id, model_id, name, is_default)"
-                " VALUES (gen_random_uuid(), %s, %s, %s) RETURNING id",
-                (model_id, scenario, scenario == "Base"),
+                "INSERT INTO financial_scenarios (id, org_id, model_id, name, is_default)"
+                " VALUES (gen_random_uuid(), %s, %s, %s, %s) RETURNING id",
+                (org_id, model_id, scenario, scenario == "Base"),
             )
             found = cur.fetchone()
         scenario_id = found["id"]
         cur.execute(
-            "INSERT INTO drivers (id, org_id, model_id, name, type, is_calculated)"
-            " VALUES (gen_random_uuid(), %s, %s, %s, 'input', %s) RETURNING id::text",
+            "INSERT INTO drivers (id, org_id, model_id, name, type, is_calculated, updated_at)"
+            " VALUES (gen_random_uuid(), %s, %s, %s, 'input', %s, now()) RETURNING id::text",
             (org_id, model_id, name, is_calculated),
         )
         driver_id = str(cur.fetchone()["id"])
         for month, value in (values or {}).items():
             cur.execute(
-                "INSERT INTO driver_values (id, driver_id, scenario_id, month, value)"
-                " VALUES (gen_random_uuid(), %s, %s, %s, %s)",
+                "INSERT INTO driver_values (id, driver_id, scenario_id, month, value, updated_at)"
+                " VALUES (gen_random_uuid(), %s, %s, %s, %s, now())",
                 (driver_id, scenario_id, month, value),
             )
         return driver_id

@@ -11,7 +11,7 @@ import pytest
 
 from app.client import JobHandle, submit
 from app.db import Database
-from app.modelinputs import load_model, load_model_inputs
+from app.jobtypes.model_inputs import load_model, load_model_inputs
 from app.storage import model_run_result_key
 from tests.factories import (
     SUMMARY_KEYS,
@@ -441,14 +441,14 @@ def test_the_input_loader_filters_by_import_batch_and_takes_the_named_scenario_e
     driver = insert_driver(db, org, model, " Revenue ", values={"2025-06": 1})
     with db.transaction() as cur:
         cur.execute(
-            "INSERT INTO financial_scenarios (id, model_id, name) VALUES (gen_random_uuid(), %s,"
-            " 'Upside') RETURNING id",
-            (model,),
+            "INSERT INTO financial_scenarios (id, org_id, model_id, name)"
+            " VALUES (gen_random_uuid(), %s, %s, 'Upside') RETURNING id",
+            (org, model),
         )
         upside = cur.fetchone()["id"]
         cur.execute(
-            "INSERT INTO driver_values (id, driver_id, scenario_id, month, value)"
-            " VALUES (gen_random_uuid(), %s, %s, '2025-06', 2)",
+            "INSERT INTO driver_values (id, driver_id, scenario_id, month, value, updated_at)"
+            " VALUES (gen_random_uuid(), %s, %s, '2025-06', 2, now())",
             (driver, upside),
         )
         cur.execute(
