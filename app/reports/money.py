@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+from app.reports.data import num
 
 NOT_AVAILABLE = "n/a"
 NO_BURN_RUNWAY_MONTHS = 999  # the engine's "no burn" sentinel (§5.1.5)
@@ -25,15 +25,6 @@ MONTH_NAMES = (
     "Nov",
     "Dec",
 )
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        result = float(value)
-        return result if math.isfinite(result) else None
-    return None
 
 
 def currency_prefix(currency: str, unavailable_glyphs: Iterable[str] = ()) -> str:
@@ -69,7 +60,7 @@ class Formatter:
 
     def money(self, value: Any) -> str:
         """``-$1,234.56``; ``n/a`` for null."""
-        x = _finite(value)
+        x = num(value)
         if x is None:
             return NOT_AVAILABLE
         sign = "-" if x < 0 and round(abs(x), 2) != 0 else ""
@@ -77,7 +68,7 @@ class Formatter:
 
     def compact(self, value: Any) -> str:
         """Short money for chart axes: ``$1.25M``, ``$350K``, ``-$2.5B``."""
-        x = _finite(value)
+        x = num(value)
         if x is None:
             return NOT_AVAILABLE
         sign = "-" if x < 0 else ""
@@ -91,15 +82,12 @@ class Formatter:
     @staticmethod
     def number(value: Any, decimals: int = 2) -> str:
         """``1,234.56``; ``n/a`` for null."""
-        x = _finite(value)
-        if x is None:
-            return NOT_AVAILABLE
-        return f"{x:,.{decimals}f}"
+        return _fixed(value, decimals=decimals)
 
     @staticmethod
     def count(value: Any) -> str:
         """A count: ``1,234`` when integral, else 2 dp."""
-        x = _finite(value)
+        x = num(value)
         if x is None:
             return NOT_AVAILABLE
         if x.is_integer():
@@ -109,36 +97,33 @@ class Formatter:
     @staticmethod
     def percent(fraction: Any) -> str:
         """A fraction as a percentage: ``0.725`` → ``72.50%``."""
-        x = _finite(fraction)
-        if x is None:
-            return NOT_AVAILABLE
-        return f"{x * 100:,.2f}%"
+        return _fixed(fraction, scale=100, suffix="%")
 
     @staticmethod
     def points(value: Any) -> str:
         """A value already in percent: ``45.2`` → ``45.20%``."""
-        x = _finite(value)
-        if x is None:
-            return NOT_AVAILABLE
-        return f"{x:,.2f}%"
+        return _fixed(value, suffix="%")
 
     @staticmethod
     def ratio(value: Any) -> str:
         """A multiple: ``3.2`` → ``3.20x``."""
-        x = _finite(value)
-        if x is None:
-            return NOT_AVAILABLE
-        return f"{x:,.2f}x"
+        return _fixed(value, suffix="x")
 
     @staticmethod
     def months(value: Any) -> str:
         """Months, with the 999 "no burn" sentinel spelled out."""
-        x = _finite(value)
-        if x is None:
-            return NOT_AVAILABLE
-        if x >= NO_BURN_RUNWAY_MONTHS:
+        x = num(value)
+        if x is not None and x >= NO_BURN_RUNWAY_MONTHS:
             return "No burn (999)"
-        return f"{x:,.2f} months"
+        return _fixed(x, suffix=" months")
+
+
+def _fixed(value: Any, *, scale: int = 1, suffix: str = "", decimals: int = 2) -> str:
+    """``value × scale`` with thousands separators, ``decimals`` places and ``suffix``; else n/a."""
+    x = num(value)
+    if x is None:
+        return NOT_AVAILABLE
+    return f"{x * scale:,.{decimals}f}{suffix}"
 
 
 def month_label(month: str) -> str:
