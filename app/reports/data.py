@@ -83,6 +83,21 @@ class ReportData:
 
 
 @dataclass(frozen=True)
+class Needs:
+    """Which optional inputs of :class:`ReportData` a renderer reads (the loader skips the rest).
+
+    Attributes:
+        ledger: ``ledger_monthly`` and ``top_expense_categories``.
+        budgets: ``budget_rows`` and ``budget_categories``.
+        monte_carlo: ``monte_carlo``.
+    """
+
+    ledger: bool = False
+    budgets: bool = False
+    monte_carlo: bool = False
+
+
+@dataclass(frozen=True)
 class FanSeries:
     """Monte Carlo ending-cash percentiles by month, for the fan chart."""
 
@@ -108,6 +123,19 @@ def num(value: Any) -> float | None:
         result = float(value)
         return result if math.isfinite(result) else None
     return None
+
+
+def mapping_rows(rows: Sequence[Any]) -> list[Mapping[str, Any]]:
+    """The mappings of a row list, in order (anything else in it is skipped)."""
+    return [row for row in rows if isinstance(row, Mapping)]
+
+
+def kpi(summary: Mapping[str, Any], key: str) -> Any:
+    """A KPI from the top level of ``summary_json``, else from its ``kpis`` block."""
+    value = summary.get(key)
+    if value is None and isinstance(summary.get("kpis"), Mapping):
+        value = summary["kpis"].get(key)
+    return value
 
 
 def month_records(monthly: Any) -> list[tuple[str, Mapping[str, Any]]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,3 +142,10 @@ def short_month_label(month: str) -> str:
         return f"{MONTH_NAMES[int(mon) - 1]} '{year[-2:]}"
     except (ValueError, IndexError):
         return month
+
+
+def period_label(months: Sequence[str], default: str = "") -> str:
+    """``Jan 2025 – Dec 2025`` from the first to the last of ``months``; ``default`` if none."""
+    if not months:
+        return default
+    return f"{month_label(months[0])} – {month_label(months[-1])}"
