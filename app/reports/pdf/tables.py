@@ -97,17 +97,26 @@ def kpi_section(
 
 def _kpi_value(ctx: ReportContext, value: str, width: float) -> Paragraph:
     """A KPI value in bold, shrunk in half points until it fits ``width``."""
-    size, smallest = KPI_VALUE_SIZE
-    while size > smallest and pdfmetrics.stringWidth(value, ctx.fonts.bold, size) > width:
-        size -= 0.5
+    size = _fitting_size(value, ctx.fonts.bold, KPI_VALUE_SIZE, 0.5, width)
     style = ParagraphStyle("kpi", parent=ctx.styles.cell_bold, fontSize=size, leading=size + 3)
     return Paragraph(esc(value), style)
 
 
 def _kpi_label(ctx: ReportContext, label: str, width: float) -> Paragraph:
     """A KPI label, shrunk in quarter points until it fits ``width``."""
-    size, smallest = KPI_LABEL_SIZE
-    while size > smallest and pdfmetrics.stringWidth(label, ctx.fonts.regular, size) > width:
-        size -= 0.25
+    size = _fitting_size(label, ctx.fonts.regular, KPI_LABEL_SIZE, 0.25, width)
     style = ParagraphStyle("kpil", parent=ctx.styles.small, fontSize=size, leading=size + 2)
     return Paragraph(esc(label), style)
+
+
+def _fitting_size(
+    text: str, font: str, sizes: tuple[float, float], step: float, width: float
+) -> float:
+    """The largest of ``sizes[0]``, less ``step`` at a time, at which ``text`` fits ``width``.
+
+    Stops at ``sizes[1]``; text too wide even there overflows its cell.
+    """
+    size, smallest = sizes
+    while size > smallest and pdfmetrics.stringWidth(text, font, size) > width:
+        size -= step
+    return size
