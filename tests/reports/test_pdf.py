@@ -7,57 +7,47 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from app.reports.money import Formatter
 from app.reports.pdf import TEMPLATE_TITLES, FontSet, render_pdf, resolve_fonts
-from tests.reports.conftest import pdf_text
+from tests.reports.conftest import USD, money_texts, pdf_text
 from tests.reports.sample_summary import (
     SAMPLE_ORG_NAME,
     build_summary,
     make_report_data,
 )
 
-F = Formatter("USD")
 SUMMARY = build_summary()
 
 # template -> phrases and numbers its text must contain
 EXPECTED: dict[str, list[str]] = {
     "executive-summary": [
         "Key metrics",
-        F.money(SUMMARY["totalRevenue"]),
-        F.money(SUMMARY["totalExpenses"]),
-        F.money(SUMMARY["netIncome"]),
-        F.percent(SUMMARY["grossMargin"]),
-        F.money(SUMMARY["cashBalance"]),
-        F.money(SUMMARY["mrr"]),
+        *money_texts(SUMMARY, "totalRevenue", "totalExpenses", "netIncome", "cashBalance", "mrr"),
+        USD.percent(SUMMARY["grossMargin"]),
         "No burn (999)",
         "Recent monthly trends",
         "Forecast by month",
-        F.money(SUMMARY["monthly"]["2027-12"]["cashBalance"]),
+        USD.money(SUMMARY["monthly"]["2027-12"]["cashBalance"]),
     ],
     "financial-performance": [
         "Profit and loss (Jan 2025 – Dec 2025)",
-        F.money(SUMMARY["totalRevenue"]),
-        F.money(SUMMARY["netIncome"]),
+        *money_texts(SUMMARY, "totalRevenue", "netIncome"),
         "Operating cash flow",
-        F.money(SUMMARY["monthly"]["2025-12"]["cashBalance"]),
+        USD.money(SUMMARY["monthly"]["2025-12"]["cashBalance"]),
         "Top expense categories",
         "$301,250.00",
         "Monthly performance",
     ],
     "kpi-dashboard": [
-        F.money(SUMMARY["mrr"]),
-        F.money(SUMMARY["arr"]),
-        F.percent(SUMMARY["ebitdaMargin"]),
-        F.money(SUMMARY["ltv"]),
-        F.money(SUMMARY["cac"]),
-        F.ratio(SUMMARY["ltvCacRatio"]),
-        F.points(SUMMARY["ruleOf40"]),
-        F.ratio(SUMMARY["burnMultiple"]),
+        *money_texts(SUMMARY, "mrr", "arr", "ltv", "cac"),
+        USD.percent(SUMMARY["ebitdaMargin"]),
+        USD.ratio(SUMMARY["ltvCacRatio"]),
+        USD.points(SUMMARY["ruleOf40"]),
+        USD.ratio(SUMMARY["burnMultiple"]),
         "Magic number",
     ],
     "investor-update": [
         "Performance highlights",
-        F.money(SUMMARY["arr"]),
+        USD.money(SUMMARY["arr"]),
         "Runway and cash-out",
         "Cash stays above zero through Dec 2027",
         "Forward outlook",
@@ -73,8 +63,8 @@ EXPECTED: dict[str, list[str]] = {
     "growth-metrics": [
         "Month-over-month revenue growth",
         "3.50%",
-        F.percent(SUMMARY["revenueGrowth"]),
-        F.money(SUMMARY["arr"]),
+        USD.percent(SUMMARY["revenueGrowth"]),
+        USD.money(SUMMARY["arr"]),
         "480",
     ],
 }
@@ -104,7 +94,7 @@ def test_unknown_template_renders_kpis_only_with_a_warning() -> None:
 
     text = pdf_text(data)
     assert "Financial Model Export Report" in text
-    assert F.money(SUMMARY["totalRevenue"]) in text
+    assert USD.money(SUMMARY["totalRevenue"]) in text
     assert "Forecast by month" not in text
     assert warnings == ["unknown template; rendered KPIs only"]
 
@@ -191,7 +181,7 @@ def test_currency_symbols_render_with_the_embedded_font(currency: str, symbol: s
     if resolve_fonts().regular == "Helvetica":
         pytest.skip("DejaVu Sans is not installed on this machine")
     text = pdf_text(render_pdf(make_report_data(currency=currency), "kpi-dashboard")[0])
-    assert f"{symbol}{F.money(SUMMARY['mrr'])[1:]}" in text
+    assert f"{symbol}{USD.money(SUMMARY['mrr'])[1:]}" in text
 
 
 def test_without_a_unicode_font_inr_falls_back_to_the_code_prefix() -> None:
@@ -199,7 +189,7 @@ def test_without_a_unicode_font_inr_falls_back_to_the_code_prefix() -> None:
     data = make_report_data(currency="INR")
     text = pdf_text(render_pdf(data, "kpi-dashboard", fonts=helvetica)[0])
 
-    assert f"INR {F.money(SUMMARY['mrr'])[1:]}" in text
+    assert f"INR {USD.money(SUMMARY['mrr'])[1:]}" in text
     assert "₹" not in text
 
 

@@ -7,11 +7,10 @@ import io
 from pptx import Presentation
 from pptx.util import Inches
 
-from app.reports.money import Formatter
 from app.reports.pptx_deck import NO_RISK_FLAGS, render_pptx
+from tests.reports.conftest import USD, money_texts
 from tests.reports.sample_summary import build_summary, make_report_data
 
-F = Formatter("USD")
 TITLES_WITH_MC = [
     "Investor Update",
     "Executive Summary",
@@ -83,19 +82,10 @@ def test_summary_and_kpi_slides_show_numbers_from_the_summary() -> None:
     deck = open_deck(render_pptx(make_report_data(summary=summary)))
     executive, kpis = slide_text(deck.slides[1]), slide_text(deck.slides[2])
 
-    assert F.money(summary["totalRevenue"]) in executive
-    assert F.money(summary["netIncome"]) in executive
-    assert F.money(summary["cashBalance"]) in executive
-    for value in (
-        F.money(summary["totalRevenue"]),
-        F.money(summary["totalExpenses"]),
-        F.money(summary["netIncome"]),
-        F.money(summary["cashBalance"]),
-        F.money(summary["burnRate"]),
-        F.money(summary["mrr"]),
-        F.money(summary["arr"]),
-        F.percent(summary["grossMargin"]),
-    ):
+    for value in money_texts(summary, "totalRevenue", "netIncome", "cashBalance"):
+        assert value in executive
+    money = ("totalRevenue", "totalExpenses", "netIncome", "cashBalance", "burnRate", "mrr", "arr")
+    for value in [*money_texts(summary, *money), USD.percent(summary["grossMargin"])]:
         assert value in kpis
 
 
@@ -116,9 +106,9 @@ def test_monte_carlo_slide_shows_percentiles_and_survival() -> None:
     text = slide_text(deck.slides[5])
     series = data.monte_carlo["series"]  # type: ignore[index]
 
-    assert F.money(series["p5"][-1]) in text
-    assert F.money(series["p50"][-1]) in text
-    assert F.money(series["p95"][-1]) in text
+    assert USD.money(series["p5"][-1]) in text
+    assert USD.money(series["p50"][-1]) in text
+    assert USD.money(series["p95"][-1]) in text
     assert "87.00%" in text
     charts = [s.chart for s in deck.slides[5].shapes if s.has_chart]
     assert [s.name for s in charts[0].plots[0].series] == ["P95", "P50 (median)", "P5"]
@@ -140,7 +130,8 @@ def test_risk_slide_flags_runway_losses_cash_out_expense_growth_and_warnings() -
 
     assert "Runway at the end of the forecast is 0.00 months, below 6 months." in text
     assert (
-        f"Net income over the first 12 months is negative: {F.money(summary['netIncome'])}" in text
+        f"Net income over the first 12 months is negative: {USD.money(summary['netIncome'])}"
+        in text
     )
     assert "Cash falls to zero or below in Nov 2025" in text
     assert "Expense growth (1.50% per month) exceeds revenue growth (1.00% per month)." in text
@@ -158,9 +149,9 @@ def test_statements_slide_has_first_year_income_statement_and_cash_flow_tables()
     income = {r.cells[0].text: r.cells[1].text for r in tables[0].rows}
     cash = {r.cells[0].text: r.cells[1].text for r in tables[1].rows}
     assert income["Income statement"] == "Jan 2025 – Dec 2025"
-    assert income["Revenue"] == F.money(summary["totalRevenue"])
-    assert income["Net income"] == F.money(summary["netIncome"])
-    assert cash["Ending cash"] == F.money(summary["monthly"]["2025-12"]["cashBalance"])
+    assert income["Revenue"] == USD.money(summary["totalRevenue"])
+    assert income["Net income"] == USD.money(summary["netIncome"])
+    assert cash["Ending cash"] == USD.money(summary["monthly"]["2025-12"]["cashBalance"])
 
 
 def test_control_characters_in_database_text_do_not_break_the_file() -> None:
