@@ -24,18 +24,16 @@ from app.jobcontext import JobContext, current_job
 from app.jobtypes.billing import insert_billing
 from app.jobtypes.exports import (
     BILLING_PREFIX,
-    BUDGET_TEMPLATE,
     ExportRow,
     ExportStatus,
-    ReportNeeds,
     complete_export,
     load_report_data,
     lock_export,
     mark_processing,
 )
 from app.reports.csv_export import render_csv
-from app.reports.data import ReportData
-from app.reports.pdf import render_pdf
+from app.reports.data import Needs, ReportData
+from app.reports.pdf import render_pdf, template_needs
 from app.reports.pptx_deck import render_pptx
 from app.storage import export_content_type, export_key, make_object_store
 
@@ -58,13 +56,12 @@ class ExportKind:
 
     label: str
     export_types: tuple[str, ...]
-    needs: Callable[[JobContext, ExportRow], ReportNeeds]
+    needs: Callable[[JobContext, ExportRow], Needs]
     render: Renderer
 
 
-def _pdf_needs(ctx: JobContext, export: ExportRow) -> ReportNeeds:
-    template = export.template(ctx.params).strip().lower()
-    return ReportNeeds(ledger=True, budgets=template == BUDGET_TEMPLATE, monte_carlo=True)
+def _pdf_needs(ctx: JobContext, export: ExportRow) -> Needs:
+    return template_needs(export.template(ctx.params))
 
 
 def _render_pdf(data: ReportData, ctx: JobContext, export: ExportRow) -> tuple[bytes, list[str]]:
@@ -92,10 +89,10 @@ PDF_KIND = ExportKind("PDF", ("pdf", "memo"), _pdf_needs, _render_pdf)
 PPTX_KIND = ExportKind(
     "PPTX",
     ("pptx",),
-    lambda ctx, _: ReportNeeds(monte_carlo=_include_monte_carlo(ctx)),
+    lambda ctx, _: Needs(monte_carlo=_include_monte_carlo(ctx)),
     _render_pptx,
 )
-CSV_KIND = ExportKind("CSV", ("csv",), lambda ctx, _: ReportNeeds(), _render_csv)
+CSV_KIND = ExportKind("CSV", ("csv",), lambda ctx, _: Needs(), _render_csv)
 
 
 def run_export(kind: ExportKind) -> None:

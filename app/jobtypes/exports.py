@@ -24,10 +24,9 @@ from app.errors import InvalidParams, NoResults, NotFound
 from app.ids import parse_uuid
 from app.jobtypes.base import OBJECT_ID, QUEUE_EXPORTS, DomainRow, JobType, merge_columns
 from app.jobtypes.billing import BILLING_TABLES
-from app.reports.data import ReportData
+from app.reports.data import Needs, ReportData
 from app.reports.pdf import DEFAULT_TEMPLATE
 
-BUDGET_TEMPLATE = "budget-variance"
 LEDGER_MONTHS = 12
 TOP_CATEGORY_MONTHS = 3
 TOP_CATEGORY_LIMIT = 10
@@ -111,15 +110,6 @@ class ExportRow:
         return DEFAULT_TEMPLATE
 
 
-@dataclass(frozen=True)
-class ReportNeeds:
-    """Which optional context a renderer uses (the rest is not queried)."""
-
-    ledger: bool = False
-    budgets: bool = False
-    monte_carlo: bool = False
-
-
 def lock_export(
     cur: psycopg2.extras.RealDictCursor, *, export_id: str, org_id: str | None
 ) -> ExportRow:
@@ -143,7 +133,7 @@ def load_report_data(
     cur: psycopg2.extras.RealDictCursor,
     export: ExportRow,
     params: Mapping[str, Any],
-    needs: ReportNeeds,
+    needs: Needs,
 ) -> ReportData:
     """Everything the export shows, read in the caller's (read-only) transaction.
 

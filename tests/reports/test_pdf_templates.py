@@ -18,10 +18,12 @@ from app.reports.pdf import (
 )
 from tests.reports.sample_summary import make_report_data
 
-# What the export actor loaded before templates declared their needs: the ledger and the
-# simulation always, the budgets for the budget-variance template only.
-LEDGER_AND_SIMULATION = Needs(ledger=True, budgets=False, monte_carlo=True)
-WITH_BUDGETS = Needs(ledger=True, budgets=True, monte_carlo=True)
+# What each template reads (the loader queries nothing else).
+LEDGER_AND_SIMULATION = Needs(ledger=True, monte_carlo=True)
+LEDGER = Needs(ledger=True)
+SIMULATION = Needs(monte_carlo=True)
+NOTHING = Needs()
+WITH_BUDGETS = Needs(ledger=True, budgets=True)
 # The ReportData fields behind each Needs flag.
 FIELDS_OF_NEED: dict[str, tuple[str, ...]] = {
     "ledger": ("ledger_monthly", "top_expense_categories"),
@@ -34,16 +36,16 @@ FIELDS_OF_NEED: dict[str, tuple[str, ...]] = {
     ("requested", "needs"),
     [
         ("executive-summary", LEDGER_AND_SIMULATION),
-        ("financial-performance", LEDGER_AND_SIMULATION),
-        ("kpi-dashboard", LEDGER_AND_SIMULATION),
-        ("investor-update", LEDGER_AND_SIMULATION),
+        ("financial-performance", LEDGER),
+        ("kpi-dashboard", NOTHING),
+        ("investor-update", SIMULATION),
         ("budget-variance", WITH_BUDGETS),
-        ("growth-metrics", LEDGER_AND_SIMULATION),
+        ("growth-metrics", LEDGER),
         (" Budget-Variance ", WITH_BUDGETS),
         ("", LEDGER_AND_SIMULATION),
         ("   ", LEDGER_AND_SIMULATION),
-        ("board-<deck>", LEDGER_AND_SIMULATION),
-        ("kpis-only", LEDGER_AND_SIMULATION),
+        ("board-<deck>", NOTHING),
+        ("kpis-only", NOTHING),
     ],
 )
 def test_template_needs_resolves_names_as_the_renderer_does(requested: str, needs: Needs) -> None:

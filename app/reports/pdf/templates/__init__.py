@@ -1,8 +1,7 @@
 """The PDF report templates, one module each; every module declares a ``TEMPLATE``.
 
-Each declaration names the optional data it needs. Those are the answers the export loader gave
-before templates declared them: the ledger and the newest simulation for every template, the
-budgets for ``budget-variance`` only.
+Each declaration names the optional data it reads (the ledger, the budgets, the newest
+simulation); the export loader queries nothing else.
 """
 
 from __future__ import annotations

@@ -87,6 +87,6 @@ def _variance_size(row: Mapping[str, Any]) -> float:
 TEMPLATE = PdfTemplate(
     name="budget-variance",
     title="Budget Variance Report",
-    needs=Needs(ledger=True, budgets=True, monte_carlo=True),
+    needs=Needs(ledger=True, budgets=True),
     build=build,
 )

@@ -105,6 +105,6 @@ def top_categories_section(ctx: ReportContext) -> list[Flowable]:
 TEMPLATE = PdfTemplate(
     name="financial-performance",
     title="Financial Performance Report",
-    needs=Needs(ledger=True, monte_carlo=True),
+    needs=Needs(ledger=True),
     build=build,
 )

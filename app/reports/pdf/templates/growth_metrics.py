@@ -67,6 +67,6 @@ def build(ctx: ReportContext) -> list[Flowable]:
 TEMPLATE = PdfTemplate(
     name="growth-metrics",
     title="Growth Metrics Report",
-    needs=Needs(ledger=True, monte_carlo=True),
+    needs=Needs(ledger=True),
     build=build,
 )

@@ -69,6 +69,6 @@ def runway_section(ctx: ReportContext) -> list[Flowable]:
 TEMPLATE = PdfTemplate(
     name="investor-update",
     title="Investor Update Report",
-    needs=Needs(ledger=True, monte_carlo=True),
+    needs=Needs(monte_carlo=True),
     build=build,
 )

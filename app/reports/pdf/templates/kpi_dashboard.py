@@ -55,6 +55,6 @@ def _payback_months(fmt: Formatter, value: Any) -> str:
 TEMPLATE = PdfTemplate(
     name="kpi-dashboard",
     title="KPI Dashboard Report",
-    needs=Needs(ledger=True, monte_carlo=True),
+    needs=Needs(),
     build=build,
 )

@@ -18,6 +18,6 @@ def build(ctx: ReportContext) -> list[Flowable]:
 TEMPLATE = PdfTemplate(
     name="kpis-only",
     title="Financial Model Export Report",
-    needs=Needs(ledger=True, monte_carlo=True),
+    needs=Needs(),
     build=build,
 )
