@@ -2,7 +2,8 @@
 
 Parameters (all optional): ``sleepSeconds`` (sleep in steps, with progress and safe points),
 ``failAttempts`` (fail transiently while the attempt number is at most this), ``fail`` =
-``"permanent"`` (fail with an input error).
+``"permanent"`` (fail with an input error), ``finalizeSleepSeconds`` (hold the final success
+transaction open that long: how a long import's final transaction looks to the job row).
 """
 
 from __future__ import annotations
@@ -28,15 +29,21 @@ def noop(job_id: str) -> None:
         raise TransientError(
             f"noop failing attempt {ctx.job.attempt} of {fail_attempts} on purpose"
         )
-    sleep_s = params.get("sleepSeconds", 0) or 0
-    if (
-        isinstance(sleep_s, bool)
-        or not isinstance(sleep_s, int | float)
-        or not 0 <= sleep_s <= 3600
-    ):
-        raise InvalidParams("noop sleepSeconds must be a number of seconds from 0 to 3600")
+    sleep_s = _seconds(params, "sleepSeconds")
+    finalize_s = _seconds(params, "finalizeSleepSeconds")
     started = time.monotonic()
     while time.monotonic() - started < sleep_s:
         time.sleep(min(STEP_S, sleep_s))
         ctx.progress(100 * (time.monotonic() - started) / sleep_s)
-    ctx.succeed({"sleptSeconds": round(time.monotonic() - started, 3)})
+    meta = {"sleptSeconds": round(time.monotonic() - started, 3)}
+    if finalize_s:
+        ctx.succeed(meta, finalize=lambda cur: time.sleep(finalize_s))
+    else:
+        ctx.succeed(meta)
+
+
+def _seconds(params: dict[str, object], key: str) -> float:
+    value = params.get(key, 0) or 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+        raise InvalidParams(f"noop {key} must be a number of seconds from 0 to 3600")
+    return float(value)

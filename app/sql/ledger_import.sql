@@ -23,9 +23,9 @@ FROM STDIN;
 -- A source_id already present (this org, any earlier import, or earlier in this file) is a
 -- duplicate and is skipped. Rows go in source_id order: the unique index is walked, not hopped.
 INSERT INTO raw_transactions (org_id, import_batch_id, source_id, date, amount, currency,
-                              category, description, raw_payload, is_duplicate)
+                              category, description, raw_payload, is_duplicate, imported_at)
 SELECT %(org_id)s::uuid, %(import_batch_id)s::uuid, source_id, date, amount, currency,
-       category, description, raw_payload::jsonb, false
+       category, description, raw_payload::jsonb, false, clock_timestamp()
   FROM finapilot_import_rows
  ORDER BY source_id
 ON CONFLICT (org_id, source_id) DO NOTHING;
