@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import ComputeError, InvalidParams
-from app.finance.inputs import as_number
+from app.finance.numeric import as_number
 
 NAME_MAX_CHARS = 60
 PERCENT_DIVISOR = 100.0

@@ -12,13 +12,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from app.errors import InsufficientData, InvalidParams
 from app.finance.months import add_months, is_month_key, month_index, month_key, parse_month
+from app.finance.numeric import as_number
 
 HORIZON_DEFAULT_MONTHS = 12
 HORIZON_MIN_MONTHS = 3
@@ -188,22 +188,6 @@ class Resolved:
     def growth_factor(self) -> float:
         """The deterministic monthly growth factor ``f = (1 + g)(1 − c)/(1 − c₀)``."""
         return (1.0 + self.revenue_growth) * (1.0 - self.churn_math) / (1.0 - self.churn_base_math)
-
-
-def as_number(value: object) -> float | None:
-    """A finite float from a number (``Decimal`` too) or a numeric string; else None (bools too)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        if isinstance(value, int | float | Decimal):
-            number = float(value)
-        elif isinstance(value, str):
-            number = float(value.strip())
-        else:
-            return None
-    except (ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 # --- lookups ---------------------------------------------------------------------------------
