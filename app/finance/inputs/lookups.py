@@ -1,0 +1,130 @@
+"""Where a resolved input is looked up: overrides, params, assumptions (contract §5.1.3).
+
+A lookup chain is a list of references such as ``"O.cash.initial"`` (``O`` overrides from
+``params_json.overrides``, ``P`` the run's ``params_json``, ``A`` the model's assumptions); the
+first numeric value wins and is recorded with its source in ``assumptions_used``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.finance.numeric import as_number
+
+SOURCE_OVERRIDE = "override"
+SOURCE_PARAMS = "params"
+SOURCE_ASSUMPTION = "assumption"
+SOURCE_LEDGER = "ledger"
+SOURCE_DEFAULT = "default"
+_ROOT_SOURCE = {"O": SOURCE_OVERRIDE, "P": SOURCE_PARAMS, "A": SOURCE_ASSUMPTION}
+_ROOT_LABEL = {"O": "overrides", "P": "params", "A": "assumptions"}
+
+#: A value and the source it came from (``override``, ``params``, ``assumption``, ``ledger``…).
+Found = tuple[float, str]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One place to look: a root and a key path; ``positive_only`` counts only values > 0."""
+
+    root: str  # "O" overrides, "P" params_json, "A" assumptions
+    keys: tuple[str, ...]
+    positive_only: bool = False
+
+    @property
+    def label(self) -> str:
+        """The dotted path as warnings name it (``assumptions.cash.initialCash``)."""
+        return ".".join((_ROOT_LABEL[self.root], *self.keys))
+
+
+def refs(*specs: str) -> list[Ref]:
+    """``"O.cash.initial"``, ``"P.cashOnHand+"`` (counts only when > 0) → refs."""
+    out = []
+    for spec in specs:
+        positive = spec.endswith("+")
+        root, *keys = spec.rstrip("+").split(".")
+        out.append(Ref(root, tuple(keys), positive))
+    return out
+
+
+def with_flat_overrides(chain: list[Ref]) -> list[Ref]:
+    """Put ``O.<x>`` before every flat ``A.<x>`` ("any other flat numeric key in O overrides")."""
+    present = {(ref.root, ref.keys) for ref in chain}
+    out: list[Ref] = []
+    for ref in chain:
+        if ref.root == "A" and len(ref.keys) == 1 and ("O", ref.keys) not in present:
+            out.append(Ref("O", ref.keys))
+        out.append(ref)
+    return out
+
+
+def mapping(value: object) -> dict[str, Any]:
+    """``value`` as a dict when it is a mapping, else an empty dict."""
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _dig(root: object, keys: Sequence[str]) -> object:
+    node = root
+    for key in keys:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+class Context:
+    """The three lookup roots plus the warnings and the inputs used, collected while resolving."""
+
+    def __init__(self, overrides: Mapping[str, Any], params: Mapping[str, Any], assumptions: Any):
+        self.roots: dict[str, Any] = {"O": overrides, "P": params, "A": assumptions}
+        self.warnings: list[str] = []
+        self.used: dict[str, dict[str, Any]] = {}
+
+    def warn(self, message: str) -> None:
+        """Add a warning once."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def value(self, ref: Ref) -> float | None:
+        """The numeric value at ``ref``; a present non-numeric scalar is skipped with a warning."""
+        raw = _dig(self.roots[ref.root], ref.keys)
+        if raw is None or isinstance(raw, Mapping):
+            return None
+        number = as_number(raw)
+        if number is None:
+            self.warn(f"{ref.label} is not numeric; ignored")
+            return None
+        if ref.positive_only and number <= 0:
+            return None
+        return number
+
+    def first(self, chain: Iterable[Ref]) -> Found | None:
+        """The first value along ``chain`` and its source, or None."""
+        for ref in chain:
+            number = self.value(ref)
+            if number is not None:
+                return number, _ROOT_SOURCE[ref.root]
+        return None
+
+    def record(self, name: str, value: float | None, source: str) -> None:
+        """Disclose ``name`` in ``assumptions_used``."""
+        self.used[name] = {"value": value, "source": source}
+
+    def lookup(self, name: str, chain: list[Ref], default: float) -> float:
+        """First value of ``chain`` (flat overrides included), else ``default``; recorded."""
+        value = self.lookup_optional(name, chain)
+        if value is None:
+            self.record(name, default, SOURCE_DEFAULT)
+            return default
+        return value
+
+    def lookup_optional(self, name: str, chain: list[Ref]) -> float | None:
+        """First value of ``chain`` (flat overrides included), else None; recorded."""
+        found = self.first(with_flat_overrides(chain))
+        if found is None:
+            self.record(name, None, SOURCE_DEFAULT)
+            return None
+        self.record(name, *found)
+        return found[0]
