@@ -192,9 +192,7 @@ def _run(res: Resolved, rows: Mapping[str, np.ndarray], paths: int, full: bool) 
     cash = np.empty((horizon, paths))
     net_cash = np.empty((horizon, paths))
     gap = np.empty((horizon, paths))
-    kept: dict[str, np.ndarray] = {}
-    if full:
-        kept = {name: np.empty((horizon, paths)) for name in _FULL_LINES}
+    kept: dict[str, np.ndarray] = {}  # line -> (H, paths), when full
 
     for i in range(horizon):
         drawn = bool(forecast[i])
@@ -264,6 +262,8 @@ def _run(res: Resolved, rows: Mapping[str, np.ndarray], paths: int, full: bool) 
                 "totalEquity": total_equity,
                 "nolBalance": nol,
             }
+            if not kept:  # the row names every line the roll-up keeps
+                kept = {name: np.empty((horizon, paths)) for name in row}
             for name, value in row.items():
                 kept[name][i] = value
         cash_prev, ar_prev, ap_prev = ending, ar, ap
@@ -278,37 +278,6 @@ def _run(res: Resolved, rows: Mapping[str, np.ndarray], paths: int, full: bool) 
     _derived(kept)
     _check_full(res, kept)
     return EngineResult(cash=cash.T, lines={name: a.T for name, a in kept.items()})
-
-
-_FULL_LINES = (
-    "revenue",
-    "cogs",
-    "opex",
-    "grossProfit",
-    "ebitda",
-    "depreciation",
-    "ebit",
-    "interestExpense",
-    "ebt",
-    "incomeTax",
-    "netIncome",
-    "accountsReceivable",
-    "accountsPayable",
-    "arChange",
-    "apChange",
-    "workingCapitalChange",
-    "operatingCashFlow",
-    "capex",
-    "debtRepayment",
-    "grossPPE",
-    "accumulatedDepreciation",
-    "debt",
-    "retainedEarnings",
-    "totalAssets",
-    "totalLiabilities",
-    "totalEquity",
-    "nolBalance",
-)
 
 
 def _derived(kept: dict[str, np.ndarray]) -> None:

@@ -19,58 +19,13 @@ from app.finance.output import (
     rounded,
     rounded_or_none,
 )
+from app.finance.statements import margin, month_lines, monthly_records, statements
 
 RESULT_SOURCE = "finapilot-worker"
 DEFAULT_MODEL_TYPE = "3-statement"
 FIRST_YEAR_MONTHS = 12
 LTV_MAX_MONTHS = 60.0
 MAGIC_NUMBER_MIN_MONTHS = 6
-
-_RATE_INPUTS = (
-    "revenueGrowth",
-    "expenseGrowth",
-    "baseChurnRate",
-    "churnRate",
-    "cogsPercentage",
-    "taxRate",
-    "arDays",
-    "apDays",
-    "capexPercentage",
-    "depreciationRate",
-    "interestRate",
-    "debtRepaymentRate",
-)
-_INCOME_LINES = (
-    "revenue",
-    "cogs",
-    "grossProfit",
-    "grossMargin",
-    "operatingExpenses",
-    "depreciation",
-    "ebitda",
-    "ebit",
-    "interestExpense",
-    "ebt",
-    "incomeTax",
-    "netIncome",
-)
-_CASH_FLOW_LINES = (
-    "netIncome",
-    "depreciation",
-    "arChange",
-    "apChange",
-    "inventoryChange",
-    "workingCapitalChange",
-    "operatingCashFlow",
-    "capex",
-    "investingCashFlow",
-    "debtRepayment",
-    "newDebt",
-    "equityFinancing",
-    "financingCashFlow",
-    "netCashFlow",
-    "endingCash",
-)
 
 
 @dataclass(frozen=True)
@@ -154,165 +109,6 @@ def _echo_model_type(params: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
     return DEFAULT_MODEL_TYPE
 
 
-def _month_lines(res: Resolved, lines: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every per-month line of §5.1.6, unrounded, shape (H,)."""
-    zeros = np.zeros(res.horizon)
-    out = dict(lines)
-    out.update(
-        operatingExpenses=lines["opex"],
-        expenses=lines["cogs"] + lines["opex"],
-        investingCashFlow=lines["capex"],
-        financingCashFlow=lines["debtRepayment"],
-        cash=lines["endingCash"],
-        cashBalance=lines["endingCash"],
-        headcount=res.headcount,
-        headcountCost=res.headcount_cost + res.hiring_cost,
-        inventoryChange=zeros,
-        newDebt=zeros,
-        equityFinancing=zeros,
-        currentAssets=lines["endingCash"] + lines["accountsReceivable"],
-        fixedAssets=lines["grossPPE"] - lines["accumulatedDepreciation"],
-    )
-    return out
-
-
-_MONTHLY_KEYS = (
-    "revenue",
-    "cogs",
-    "grossProfit",
-    "grossMargin",
-    "opex",
-    "operatingExpenses",
-    "expenses",
-    "ebitda",
-    "depreciation",
-    "ebit",
-    "interestExpense",
-    "ebt",
-    "incomeTax",
-    "netIncome",
-    "headcount",
-    "headcountCost",
-    "workingCapitalChange",
-    "operatingCashFlow",
-    "capex",
-    "investingCashFlow",
-    "financingCashFlow",
-    "netCashFlow",
-    "endingCash",
-    "cash",
-    "cashBalance",
-    "burnRate",
-    "runwayMonths",
-)
-
-
-def _balance_record(v: Mapping[str, float]) -> dict[str, Any]:
-    r = {k: rounded(x) for k, x in v.items()}
-    return {
-        "cash": r["endingCash"],
-        "accountsReceivable": r["accountsReceivable"],
-        "inventory": 0.0,
-        "currentAssets": r["currentAssets"],
-        "ppe": r["grossPPE"],
-        "accumulatedDepreciation": r["accumulatedDepreciation"],
-        "fixedAssets": r["fixedAssets"],
-        "totalAssets": r["totalAssets"],
-        "accountsPayable": r["accountsPayable"],
-        "currentLiabilities": r["accountsPayable"],
-        "longTermDebt": r["debt"],
-        "totalLiabilities": r["totalLiabilities"],
-        "commonStock": r["commonStock"],
-        "retainedEarnings": r["retainedEarnings"],
-        "totalEquity": r["totalEquity"],
-        "balanceCheck": r["balanceCheck"],
-        "assets": {
-            "cash": r["endingCash"],
-            "ar": r["accountsReceivable"],
-            "ppe": r["grossPPE"],
-            "fixedAssets": r["fixedAssets"],
-            "totalAssets": r["totalAssets"],
-        },
-        "liabilities": {
-            "ap": r["accountsPayable"],
-            "debt": r["debt"],
-            "totalLiabilities": r["totalLiabilities"],
-        },
-        "equity": {
-            "commonStock": r["commonStock"],
-            "retainedEarnings": r["retainedEarnings"],
-            "totalEquity": r["totalEquity"],
-        },
-    }
-
-
-_BALANCE_INPUTS = (
-    "endingCash",
-    "accountsReceivable",
-    "currentAssets",
-    "grossPPE",
-    "accumulatedDepreciation",
-    "fixedAssets",
-    "totalAssets",
-    "accountsPayable",
-    "debt",
-    "totalLiabilities",
-    "commonStock",
-    "retainedEarnings",
-    "totalEquity",
-    "balanceCheck",
-)
-
-
-def _margin(numerator: float, revenue: float) -> float:
-    return numerator / revenue if revenue > 0 else 0.0
-
-
-def _statements(res: Resolved, v: Mapping[str, np.ndarray], generated_at: str) -> dict[str, Any]:
-    months = res.months
-    income_m: dict[str, Any] = {}
-    cash_m: dict[str, Any] = {}
-    balance_m: dict[str, Any] = {}
-    for i, key in enumerate(months):
-        income_m[key] = {name: rounded(v[name][i]) for name in _INCOME_LINES}
-        cash_m[key] = {name: rounded(v[name][i]) for name in _CASH_FLOW_LINES}
-        balance_m[key] = _balance_record({name: float(v[name][i]) for name in _BALANCE_INPUTS})
-
-    income_a: dict[str, Any] = {}
-    cash_a: dict[str, Any] = {}
-    balance_a: dict[str, Any] = {}
-    years = sorted({key[:4] for key in months})
-    for year in years:
-        idx = [i for i, key in enumerate(months) if key[:4] == year]
-        last = months[idx[-1]]
-        sums = {
-            name: float(np.sum(v[name][idx])) for name in _INCOME_LINES if name != "grossMargin"
-        }
-        sums["grossMargin"] = _margin(sums["grossProfit"], sums["revenue"])
-        income_a[year] = {name: rounded(sums[name]) for name in _INCOME_LINES}
-        flows = {name: rounded(float(np.sum(v[name][idx]))) for name in _CASH_FLOW_LINES}
-        flows["endingCash"] = cash_m[last]["endingCash"]
-        cash_a[year] = flows
-        balance_a[year] = copy.deepcopy(balance_m[last])
-
-    rate_inputs = {
-        name: rounded_or_none(res.assumptions_used[name]["value"], RATE_DECIMALS)
-        for name in _RATE_INPUTS
-    }
-    return {
-        "incomeStatement": {"monthly": income_m, "annual": income_a},
-        "cashFlow": {"monthly": cash_m, "annual": cash_a},
-        "balanceSheet": {"monthly": balance_m, "annual": balance_a},
-        "validation": {"passed": True, "checks": []},
-        "metadata": {
-            "startMonth": res.start_month,
-            "horizonMonths": res.horizon,
-            "generatedAt": generated_at,
-            "assumptions": rate_inputs,
-        },
-    }
-
-
 def _runway_from_start(
     res: Resolved, cash: np.ndarray, burn: np.ndarray
 ) -> tuple[float, str | None]:
@@ -354,12 +150,8 @@ def build_summary(
 ) -> dict[str, Any]:
     """The exact ``summary_json`` of §5.1.6 (every number rounded here, at output)."""
     horizon = res.horizon
-    v = _month_lines(res, {name: line[0] for name, line in result.lines.items()})
-    monthly: dict[str, Any] = {}
-    for i, key in enumerate(res.months):
-        record: dict[str, Any] = {name: rounded(v[name][i]) for name in _MONTHLY_KEYS}
-        record["source"] = res.sources[i]
-        monthly[key] = record
+    v = month_lines(res, {name: line[0] for name, line in result.lines.items()})
+    monthly = monthly_records(res, v)
 
     first_year = slice(0, min(FIRST_YEAR_MONTHS, horizon))
     revenue = v["revenue"]
@@ -368,8 +160,8 @@ def build_summary(
     fy_opex = float(np.sum(v["opex"][first_year]))
     fy_net_income = float(np.sum(v["netIncome"][first_year]))
     fy_ebitda = float(np.sum(v["ebitda"][first_year]))
-    ebitda_margin = _margin(fy_ebitda, fy_revenue)
-    gross_margin = _margin(float(np.sum(v["grossProfit"][first_year])), fy_revenue)
+    ebitda_margin = margin(fy_ebitda, fy_revenue)
+    gross_margin = margin(float(np.sum(v["grossProfit"][first_year])), fy_revenue)
     cash, burn = v["endingCash"], v["burnRate"]
     mrr = float(revenue[-1])
     runway_start, cash_out_month = _runway_from_start(res, cash, burn)
@@ -451,7 +243,7 @@ def build_summary(
         "magicNumber": kpis["magicNumber"],
         "kpis": kpis,
         "monthly": monthly,
-        "statements": _statements(res, v, generated_at),
+        "statements": statements(res, v, generated_at),
         "assumptions": copy.deepcopy(assumptions) if isinstance(assumptions, Mapping) else {},
         "assumptionsUsed": assumptions_used,
         "warnings": list(res.warnings),
