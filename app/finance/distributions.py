@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import ComputeError, InvalidParams
+from app.finance.engine import ENGINE_INPUTS
 from app.finance.numeric import as_number
 
 NAME_MAX_CHARS = 60
@@ -46,18 +47,9 @@ DRIVER_TARGETS: dict[str, str] = {
     "capex_percentage": "capexPercentage",
     "capex_pct": "capexPercentage",
 }
-RATE_TARGETS = frozenset(
-    {
-        "revenueGrowth",
-        "churnRate",
-        "cogsPercentage",
-        "opexPercentage",
-        "opexVariance",
-        "expenseGrowth",
-        "taxRate",
-        "capexPercentage",
-    }
-)
+# Engine inputs counted in days; every other engine input is a rate, which a percent unit scales.
+DAY_TARGETS = frozenset({"arDays", "apDays"})
+RATE_TARGETS = frozenset(ENGINE_INPUTS) - DAY_TARGETS
 # Semantic clip applied after percent scaling: engine input -> (lower, upper).
 SEMANTIC_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "churnRate": (0.0, 0.99),

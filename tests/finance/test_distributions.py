@@ -11,10 +11,13 @@ import pytest
 from app.errors import InvalidParams
 from app.finance.distributions import (
     DISTRIBUTION_DEFINITIONS,
+    DRIVER_TARGETS,
+    SEMANTIC_BOUNDS,
     DriverSpec,
     normalise_name,
     parse_drivers,
 )
+from app.finance.engine import ENGINE_INPUTS
 
 SHAPE = (20_000, 6)
 
@@ -179,6 +182,10 @@ def test_percent_scaling_applies_to_rate_drivers_by_unit_or_centre(
     name: str, spec: dict[str, Any], scaled: bool
 ) -> None:
     assert one(name, spec).percent_scaled is scaled
+
+
+def test_driver_targets_and_semantic_clips_cover_exactly_the_engine_inputs() -> None:
+    assert set(DRIVER_TARGETS.values()) == set(ENGINE_INPUTS) == set(SEMANTIC_BOUNDS)
 
 
 def test_min_max_clip_in_driver_units_before_percent_scaling() -> None:
