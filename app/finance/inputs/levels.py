@@ -105,9 +105,14 @@ def _initial_cash(ctx: Context) -> float:
             )
         )
     )
+    return _required(ctx, "initialCash", found, "no initial cash")
+
+
+def _required(ctx: Context, name: str, found: Found | None, missing: str) -> float:
+    """A level that data or the user must give: recorded, or ``InsufficientData(missing)``."""
     if found is None:
-        raise InsufficientData("no initial cash")
-    ctx.record("initialCash", *found)
+        raise InsufficientData(missing)
+    ctx.record(name, *found)
     return found[0]
 
 
@@ -136,31 +141,24 @@ def _base_revenue(ctx: Context, window: BaselineWindow) -> float:
         "A.revenue.mrr",
         "A.mrr",
     )
-    if found is None:
-        raise InsufficientData("no revenue baseline")
-    ctx.record("baseRevenue", *found)
-    return found[0]
+    return _required(ctx, "baseRevenue", found, "no revenue baseline")
 
 
 def _base_expenses(ctx: Context, window: BaselineWindow) -> float:
+    """A given baseline (cost overrides do not change it, and say so), else the parts' sum."""
     found = _baseline(
         ctx, "baselineExpenses", window, outflow, "A.baselineExpenses", "A.expenses.baseline"
     )
-    from_components = False
     if found is None:
         found = _expense_components(ctx)
-        from_components = found is not None
-    if found is None:
-        raise InsufficientData("no expense baseline")
-    ctx.record("baseExpenses", *found)
-    if not from_components:
+    else:
         for part in EXPENSE_COMPONENTS:
             if ctx.value(Ref("O", ("costs", part))) is not None:
                 ctx.warn(
                     f"overrides.costs.{part} does not change baseline expenses "
                     f"(taken from {found[1]})"
                 )
-    return found[0]
+    return _required(ctx, "baseExpenses", found, "no expense baseline")
 
 
 def _expense_components(ctx: Context) -> Found | None:
