@@ -1,7 +1,7 @@
 """Levels: initial cash, the revenue and expense baselines, and the KPI inputs (§5.1.3).
 
-Levels come only from data or user input, never from a default: a missing initial cash or
-baseline is :class:`~app.errors.InsufficientData`.
+Initial cash and the two baselines come only from data or user input, never from a default:
+a missing one is :class:`~app.errors.InsufficientData`.
 """
 
 from __future__ import annotations
