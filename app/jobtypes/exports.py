@@ -25,7 +25,6 @@ from app.ids import parse_uuid
 from app.jobtypes.base import OBJECT_ID, QUEUE_EXPORTS, DomainRow, JobType, merge_columns
 from app.jobtypes.billing import BILLING_TABLES
 from app.reports.data import Needs, ReportData
-from app.reports.pdf import DEFAULT_TEMPLATE
 
 LEDGER_MONTHS = 12
 TOP_CATEGORY_MONTHS = 3
@@ -107,6 +106,9 @@ class ExportRow:
             value = source.get("template")
             if isinstance(value, str) and value.strip():
                 return value
+        # Imported here: the renderer (reportlab) is loaded only by processes that render.
+        from app.reports.pdf import DEFAULT_TEMPLATE
+
         return DEFAULT_TEMPLATE
 
 

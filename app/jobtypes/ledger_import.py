@@ -20,13 +20,14 @@ import io
 import queue
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import psycopg2.extras
 
 from app.db import execute
-from app.imports.csv_reader import CsvImport, TransactionRow
+from app.imports.rows import TransactionRow
 from app.sql import query
 
 #: What the writer touches (start-up check of the import types).
@@ -62,6 +63,25 @@ def copy_lines(rows: Iterable[TransactionRow]) -> str:
             for r in rows
         ]
     )
+
+
+class ImportTarget(Protocol):
+    """Where the rows of one import go."""
+
+    @property
+    def org_id(self) -> str: ...
+
+    @property
+    def import_batch_id(self) -> str | None: ...
+
+
+class RowBatches(Protocol):
+    """A parser of one upload (CSV, XLSX): its target and its valid rows, batch by batch."""
+
+    @property
+    def options(self) -> ImportTarget: ...
+
+    def batches(self) -> Iterator[Sequence[TransactionRow]]: ...
 
 
 @dataclass(frozen=True)
@@ -129,7 +149,7 @@ class ImportWriter:
 _DONE = object()
 
 
-def _prefetched(parser: CsvImport) -> Generator[CopyBatch, None, None]:
+def _prefetched(parser: RowBatches) -> Generator[CopyBatch, None, None]:
     """The parser's batches, parsed and formatted ahead on a helper thread.
 
     An exception of the parser (a bad file, or a cancel raised by its progress hook) is
@@ -180,7 +200,7 @@ def _prefetched(parser: CsvImport) -> Generator[CopyBatch, None, None]:
 
 def import_rows(
     cur: psycopg2.extras.RealDictCursor,
-    parser: CsvImport,
+    parser: RowBatches,
     *,
     before_batch: Callable[[], None] | None = None,
 ) -> ImportTotals:
