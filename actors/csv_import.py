@@ -20,6 +20,7 @@ from app.imports.sources import select_source
 from app.jobcontext import JobContext, current_job
 from app.jobtypes import csv_import as decl
 from app.jobtypes.ledger_import import INSERT_BATCH_ROWS, import_rows
+from app.logging_setup import log_event
 from app.storage import make_object_store
 
 logger = logging.getLogger(__name__)
@@ -101,15 +102,16 @@ def csv_import(job_id: str) -> None:
             errors=stats.errors,
         )
         ctx.commit_success(cur, meta)
-    logger.info(
-        "csv_import_committed job_id=%s source=%s rows_total=%d rows_imported=%d "
-        "rows_duplicate=%d rows_skipped=%d batches=%d write_s=%.2f",
-        ctx.job.id,
-        source.kind,
-        stats.rows_total,
-        rows_imported,
-        rows_duplicate,
-        stats.rows_skipped,
-        totals.batches,
-        totals.write_s,
+    log_event(
+        logger,
+        logging.INFO,
+        "csv_import_committed",
+        source=source.kind,
+        rows_total=stats.rows_total,
+        rows_imported=rows_imported,
+        rows_duplicate=rows_duplicate,
+        rows_skipped=stats.rows_skipped,
+        batches=totals.batches,
+        write_ms=round(totals.write_s * 1000),
+        **ctx.log_fields(),
     )

@@ -31,6 +31,7 @@ from app.jobtypes.exports import (
     lock_export,
     mark_processing,
 )
+from app.logging_setup import log_event
 from app.reports.csv_export import render_csv
 from app.reports.data import Needs, ReportData
 from app.reports.pdf import render_pdf, template_needs
@@ -131,13 +132,15 @@ def run_export(kind: ExportKind) -> None:
         s3_key = export_key(export.org_id, export.id, export.type)
         store.put_bytes(s3_key, content, export_content_type(export.type))
     ctx.progress(90, "Export stored")
-    logger.info(
-        "export_stored job_id=%s export_id=%s type=%s bytes=%d storage=%s",
-        ctx.job.id,
-        export.id,
-        export.type,
-        len(content),
-        "s3" if s3_key else "file_data",
+    log_event(
+        logger,
+        logging.INFO,
+        "export_stored",
+        export_id=export.id,
+        type=export.type,
+        bytes=len(content),
+        storage="s3" if s3_key else "file_data",
+        **ctx.log_fields(),
     )
     cpu_s = time.thread_time() - cpu_started_s
 

@@ -20,6 +20,7 @@ from app.finance import build_model_run
 from app.jobcontext import current_job
 from app.jobtypes import model_run as decl
 from app.jobtypes.model_inputs import load_model, load_model_inputs
+from app.logging_setup import log_event
 from app.storage import JSON_CONTENT_TYPE, make_object_store, model_run_result_key
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ def model_run(job_id: str) -> None:
         ctx.succeed_noop(f"model run {run.id} is already done")
         return
     if created:
-        logger.info("model_run_created job_id=%s model_run_id=%s", ctx.job.id, run.id)
+        log_event(
+            logger, logging.INFO, "model_run_created", model_run_id=run.id, **ctx.log_fields()
+        )
         ctx.log("Model run created", {"modelRunId": run.id})
 
     with ctx.db.transaction() as cur:

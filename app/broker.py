@@ -49,6 +49,7 @@ from dramatiq_pg.utils import (
 )
 from psycopg2.extras import Json
 
+from app.logging_setup import log_event
 from app.middleware.lifecycle import ACKED_OPTION
 
 logger = logging.getLogger(__name__)
@@ -195,7 +196,9 @@ class HardenedConsumer(PostgresConsumer):
             return
         with transaction(self.get_consume_conn()) as curs:
             curs.execute(HARDENED_QUERIES.REQUEUE, (tuple(m.message_id for m in messages),))
-        logger.info("messages_requeued count=%d queue=%s", len(messages), self.queue_name)
+        log_event(
+            logger, logging.INFO, "messages_requeued", count=len(messages), queue=self.queue_name
+        )
 
 
 class HardenedPostgresBroker(PostgresBroker):

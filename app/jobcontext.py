@@ -66,8 +66,20 @@ class JobContext:
         self._lease_lost = threading.Event()
         self._release = threading.Event()
         self._last_progress_at = 0.0
+        self._started_s = time.monotonic()
         if job.cancel_requested:
             self._cancel.set()
+
+    def log_fields(self, *, with_duration: bool = False) -> dict[str, Any]:
+        """The fields of every log line about this job (never its parameters)."""
+        fields: dict[str, Any] = {
+            "job_id": self.job.id,
+            "job_type": self.job.job_type,
+            "attempt": self.job.attempt,
+        }
+        if with_duration:
+            fields["duration_ms"] = round((time.monotonic() - self._started_s) * 1000)
+        return fields
 
     @property
     def params(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import psycopg2.extensions
 from psycopg2 import sql as pgsql
 
 from app.db import Database
+from app.logging_setup import log_event
 from app.settings import Settings
 from bridge.manager import BridgeManager, ReapResult
 from bridge.metrics import BridgeMetrics
@@ -80,7 +81,7 @@ class BridgeLoop:
                 if now >= next_purge:
                     purged = self.manager.purge()
                     if purged:
-                        logger.debug("bridge_purged messages=%d", purged)
+                        log_event(logger, logging.DEBUG, "bridge_purged", messages=purged)
                     next_purge = now + self.settings.purge_interval_s
                 if now >= next_stats:
                     self.metrics.observe_stats(self.manager.stats())
@@ -98,10 +99,12 @@ class BridgeLoop:
             except psycopg2.Error as exc:
                 self.last_error = type(exc).__name__
                 self.metrics.db_errors.inc()
-                logger.warning(
-                    "bridge_db_error error=%s retry_in_s=%.1f",
-                    (str(exc).strip().splitlines() or [""])[0][:200],
-                    backoff,
+                log_event(
+                    logger,
+                    logging.WARNING,
+                    "bridge_db_error",
+                    error=(str(exc).strip().splitlines() or [""])[0][:200],
+                    retry_in_s=backoff,
                 )
                 self._drop_listen()
                 self._stopping.wait(backoff)

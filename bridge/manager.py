@@ -11,6 +11,7 @@ from typing import Any
 from app import messages
 from app.db import Database, execute, jsonb
 from app.jobtypes import REGISTRY, Transition
+from app.logging_setup import log_event
 from app.retry import Outcome, RetryDecision
 from app.settings import Settings
 
@@ -91,11 +92,13 @@ class BridgeManager:
         result.by_type.update(r["job_type"] for r in rows)
         result.window_full = result.dispatched >= sum(s["n"] for s in slots)
         for row in rows:
-            logger.debug(
-                "job_dispatched job_id=%s job_type=%s queue=%s",
-                row["job_id"],
-                row["job_type"],
-                row["queue_name"],
+            log_event(
+                logger,
+                logging.DEBUG,
+                "job_dispatched",
+                job_id=row["job_id"],
+                job_type=row["job_type"],
+                queue=row["queue_name"],
             )
         return result
 
@@ -136,21 +139,32 @@ class BridgeManager:
                 cur, "bridge_renotify_waiting", {"age_s": RENOTIFY_AFTER_S}
             )[0]["n"]
         for row in result.released:
-            logger.warning(
-                "job_reaped job_id=%s job_type=%s status=%s reason=lease-expired",
-                row["job_id"],
-                row["job_type"],
-                row["status"],
+            log_event(
+                logger,
+                logging.WARNING,
+                "job_reaped",
+                job_id=row["job_id"],
+                job_type=row["job_type"],
+                status=row["status"],
+                reason="lease-expired",
             )
         for row in result.undelivered:
-            logger.warning(
-                "job_redispatch job_id=%s job_type=%s reason=message-lost",
-                row["job_id"],
-                row["job_type"],
+            log_event(
+                logger,
+                logging.WARNING,
+                "job_redispatch",
+                job_id=row["job_id"],
+                job_type=row["job_type"],
+                reason="message-lost",
             )
         for row in result.cancelled:
-            logger.info(
-                "job_cancelled job_id=%s job_type=%s at=waiting", row["job_id"], row["job_type"]
+            log_event(
+                logger,
+                logging.INFO,
+                "job_cancelled",
+                job_id=row["job_id"],
+                job_type=row["job_type"],
+                at="waiting",
             )
         return result
 

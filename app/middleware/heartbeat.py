@@ -17,6 +17,7 @@ import dramatiq
 
 from app.db import Database
 from app.jobcontext import ACTIVE
+from app.logging_setup import log_event
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class Heartbeat(dramatiq.Middleware):
         try:
             self.db.run("worker_presence_delete", {"worker_id": self.worker_id})
         except Exception:
-            logger.warning("worker_presence_delete_failed worker_id=%s", self.worker_id)
+            log_event(
+                logger, logging.WARNING, "worker_presence_delete_failed", worker_id=self.worker_id
+            )
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._stop.set()
@@ -64,8 +67,12 @@ class Heartbeat(dramatiq.Middleware):
             try:
                 self.beat()
             except Exception as exc:
-                logger.warning(
-                    "heartbeat_failed worker_id=%s error=%s", self.worker_id, type(exc).__name__
+                log_event(
+                    logger,
+                    logging.WARNING,
+                    "heartbeat_failed",
+                    worker_id=self.worker_id,
+                    error=type(exc).__name__,
                 )
 
     def beat(self) -> None:
@@ -87,7 +94,13 @@ class Heartbeat(dramatiq.Middleware):
         for ctx in running:
             if ctx.job.id not in alive:
                 if ctx in ACTIVE.snapshot():
-                    logger.warning("job_lease_lost job_id=%s at=heartbeat", ctx.job.id)
+                    log_event(
+                        logger,
+                        logging.WARNING,
+                        "job_lease_lost",
+                        at="heartbeat",
+                        **ctx.log_fields(),
+                    )
                     ctx.mark_lease_lost()
             elif alive[ctx.job.id]:
                 ctx.request_cancel()

@@ -20,6 +20,7 @@ from app.errors import JobCancelled, LeaseLost, WorkerShutdown
 from app.job import DISPATCH_PREFIX, ClaimedJob
 from app.jobcontext import ACTIVE, JobContext, bind, complete_on, peek
 from app.jobtypes import REGISTRY, Transition
+from app.logging_setup import log_event
 from app.retry import Outcome, RetryDecision, classify
 from app.settings import Settings
 
@@ -63,10 +64,13 @@ class JobLifecycle(dramatiq.Middleware):
         if not rows:
             current = self.db.run("job_status", {"job_id": job_id})
             state = current[0]["status"] if current else "missing"
-            logger.info(
-                "job_skipped job_id=%s status=%s reason=not-dispatched-to-this-message",
-                job_id,
-                state,
+            log_event(
+                logger,
+                logging.INFO,
+                "job_skipped",
+                job_id=job_id,
+                status=state,
+                reason="not-dispatched-to-this-message",
             )
             raise SkipMessage(f"job {job_id} is no longer dispatched to this message")
         job = ClaimedJob.from_row(rows[0])
@@ -79,9 +83,7 @@ class JobLifecycle(dramatiq.Middleware):
         )
         ACTIVE.add(ctx)
         bind(ctx)
-        logger.info(
-            "job_started job_id=%s job_type=%s attempt=%d", job.id, job.job_type, job.attempt
-        )
+        log_event(logger, logging.INFO, "job_started", **ctx.log_fields())
 
     # -- outcome -------------------------------------------------------------------------
     def after_process_message(
@@ -101,7 +103,9 @@ class JobLifecycle(dramatiq.Middleware):
                 message.options[ACKED_OPTION] = True
         except Exception:
             # The row keeps its lease; the reaper will recover it when the lease expires.
-            logger.exception("job_outcome_write_failed job_id=%s", ctx.job.id)
+            log_event(
+                logger, logging.ERROR, "job_outcome_write_failed", exc_info=True, **ctx.log_fields()
+            )
         finally:
             ACTIVE.remove(ctx)
             bind(None)
@@ -113,7 +117,6 @@ class JobLifecycle(dramatiq.Middleware):
             bind(None)
 
     def _finish(self, ctx: JobContext, exception: BaseException | None) -> None:
-        job = ctx.job
         if exception is None and ctx.result is None:
             exception = RuntimeError("the actor returned without declaring success")
         if exception is None:
@@ -125,7 +128,7 @@ class JobLifecycle(dramatiq.Middleware):
         if isinstance(exception, JobCancelled):
             self._cancel(ctx)
         elif isinstance(exception, LeaseLost):
-            logger.warning("job_lease_lost job_id=%s job_type=%s", job.id, job.job_type)
+            log_event(logger, logging.WARNING, "job_lease_lost", **ctx.log_fields())
             self._after_lost_lease(ctx)
         elif isinstance(exception, WorkerShutdown):
             self._release(ctx)
@@ -135,7 +138,7 @@ class JobLifecycle(dramatiq.Middleware):
     def _complete(self, ctx: JobContext) -> None:
         assert ctx.result is not None
         if ctx.result.committed:  # the actor ran its own final transaction (commit_success)
-            logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+            self._log_completed(ctx)
             return
         if ctx.result.finalize is None:
             # Nothing to write but the job row: one fenced statement (owned, not cancelled).
@@ -146,7 +149,7 @@ class JobLifecycle(dramatiq.Middleware):
             )
             if rows:
                 ctx.acked = bool(rows[0]["acked"])
-                logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+                self._log_completed(ctx)
                 return
         for attempt in range(1, FINAL_TX_TRIES + 1):
             try:
@@ -156,7 +159,7 @@ class JobLifecycle(dramatiq.Middleware):
                         execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})
                         ctx.result.finalize(cur)
                     complete_on(cur, ctx, ctx.result.meta)
-                logger.info("job_completed job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+                self._log_completed(ctx)
                 return
             except psycopg2.Error as exc:
                 if exc.pgcode in _RETRY_TX_SQLSTATES and attempt < FINAL_TX_TRIES:
@@ -166,9 +169,19 @@ class JobLifecycle(dramatiq.Middleware):
                 self._cancel(ctx)
                 return
             except LeaseLost:
-                logger.warning("job_lease_lost job_id=%s at=final-transaction", ctx.job.id)
+                log_event(
+                    logger,
+                    logging.WARNING,
+                    "job_lease_lost",
+                    at="final-transaction",
+                    **ctx.log_fields(),
+                )
                 self._after_lost_lease(ctx)
                 return
+
+    @staticmethod
+    def _log_completed(ctx: JobContext) -> None:
+        log_event(logger, logging.INFO, "job_completed", **ctx.log_fields(with_duration=True))
 
     def _write_cancel(self, cur: Any, ctx: JobContext) -> bool:
         if not execute(cur, "job_cancel_running", ctx.fence()):
@@ -180,7 +193,7 @@ class JobLifecycle(dramatiq.Middleware):
         with self.db.transaction() as cur:
             done = self._write_cancel(cur, ctx)
         if done:
-            logger.info("job_cancelled job_id=%s job_type=%s", ctx.job.id, ctx.job.job_type)
+            log_event(logger, logging.INFO, "job_cancelled", **ctx.log_fields(with_duration=True))
         else:
             self._after_lost_lease(ctx)
 
@@ -189,8 +202,13 @@ class JobLifecycle(dramatiq.Middleware):
             done = execute(cur, "job_release_shutdown", ctx.fence())
             if done:
                 self._domain(cur, ctx, Transition.RESET, None)
-        logger.warning(
-            "job_released job_id=%s reason=shutdown-timeout released=%s", ctx.job.id, bool(done)
+        log_event(
+            logger,
+            logging.WARNING,
+            "job_released",
+            reason="shutdown-timeout",
+            released=bool(done),
+            **ctx.log_fields(with_duration=True),
         )
 
     def decide_failure(self, job: ClaimedJob, retryable: bool) -> RetryDecision:
@@ -225,15 +243,18 @@ class JobLifecycle(dramatiq.Middleware):
                 transition = Transition.RESET if status == Outcome.RETRYING else Transition.FAIL
                 self._domain(cur, ctx, transition, failure.last_error)
         if not rows:
-            logger.warning("job_lease_lost job_id=%s at=failure-write", ctx.job.id)
+            log_event(
+                logger, logging.WARNING, "job_lease_lost", at="failure-write", **ctx.log_fields()
+            )
             self._after_lost_lease(ctx)
             return
-        logger.warning(
-            "job_failed job_id=%s job_type=%s status=%s error_type=%s",
-            ctx.job.id,
-            ctx.job.job_type,
-            rows[0]["status"],
-            failure.error_type,
+        log_event(
+            logger,
+            logging.WARNING,
+            "job_failed",
+            status=rows[0]["status"],
+            error_type=failure.error_type,
+            **ctx.log_fields(with_duration=True),
         )
 
     def _after_lost_lease(self, ctx: JobContext) -> None:

@@ -14,6 +14,7 @@ import threading
 import dramatiq
 
 from app.jobcontext import ACTIVE
+from app.logging_setup import log_event
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,6 @@ class GracefulShutdown(dramatiq.Middleware):
     def _release_all(self) -> None:
         running = ACTIVE.snapshot()
         if running:
-            logger.warning("shutdown_timeout releasing=%d", len(running))
+            log_event(logger, logging.WARNING, "shutdown_timeout", releasing=len(running))
         for ctx in running:
             ctx.request_release()
