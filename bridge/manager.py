@@ -91,15 +91,7 @@ class BridgeManager:
         result.dispatched = len(rows)
         result.by_type.update(r["job_type"] for r in rows)
         result.window_full = result.dispatched >= sum(s["n"] for s in slots)
-        for row in rows:
-            log_event(
-                logger,
-                logging.DEBUG,
-                "job_dispatched",
-                job_id=row["job_id"],
-                job_type=row["job_type"],
-                queue=row["queue_name"],
-            )
+        _log_rows(rows, logging.DEBUG, "job_dispatched")
         return result
 
     def reap(self) -> ReapResult:
@@ -138,34 +130,9 @@ class BridgeManager:
             result.renotified = execute(
                 cur, "bridge_renotify_waiting", {"age_s": RENOTIFY_AFTER_S}
             )[0]["n"]
-        for row in result.released:
-            log_event(
-                logger,
-                logging.WARNING,
-                "job_reaped",
-                job_id=row["job_id"],
-                job_type=row["job_type"],
-                status=row["status"],
-                reason="lease-expired",
-            )
-        for row in result.undelivered:
-            log_event(
-                logger,
-                logging.WARNING,
-                "job_redispatch",
-                job_id=row["job_id"],
-                job_type=row["job_type"],
-                reason="message-lost",
-            )
-        for row in result.cancelled:
-            log_event(
-                logger,
-                logging.INFO,
-                "job_cancelled",
-                job_id=row["job_id"],
-                job_type=row["job_type"],
-                at="waiting",
-            )
+        _log_rows(result.released, logging.WARNING, "job_reaped", reason="lease-expired")
+        _log_rows(result.undelivered, logging.WARNING, "job_redispatch", reason="message-lost")
+        _log_rows(result.cancelled, logging.INFO, "job_cancelled", at="waiting")
         return result
 
     def decide_expired(self, row: dict[str, Any]) -> RetryDecision:
@@ -249,3 +216,18 @@ class BridgeManager:
                 "messages": messages.message_counts(cur),
                 "advisory_locks": messages.advisory_locks(cur),
             }
+
+
+def _log_rows(rows: list[dict[str, Any]], level: int, event: str, **extra: Any) -> None:
+    """One line per job row the bridge moved (its id, type, and status or queue)."""
+    for row in rows:
+        log_event(
+            logger,
+            level,
+            event,
+            job_id=row["job_id"],
+            job_type=row["job_type"],
+            status=row.get("status"),
+            queue=row.get("queue_name"),
+            **extra,
+        )

@@ -16,14 +16,12 @@ from app.db import execute, jsonb
 from app.errors import InvalidParams, NotFound, PermanentError
 from app.ids import parse_uuid
 from app.job import ClaimedJob
-from app.jobtypes import alert_check
-from app.jobtypes.base import OBJECT_ID, QUEUE_DEFAULT, DomainRow, FollowUp, JobType, merge_columns
-from app.jobtypes.billing import BILLING_TABLES, insert_billing
-from app.jobtypes.followups import insert_followup
+from app.jobtypes.base import OBJECT_ID, QUEUE_DEFAULT, DomainRow, JobType, merge_columns
+from app.jobtypes.billing import BILLING_TABLES
 from app.jobtypes.model_inputs import MODEL_INPUT_TABLES
+from app.jobtypes.run_outcome import ALERT_CHECK, record_run_outcome
 from app.settings import Settings
 
-ALERT_CHECK = FollowUp(alert_check.JOB_TYPE, priority=80)
 JOB_TYPE = JobType(
     name="model_run",
     queue=QUEUE_DEFAULT,
@@ -177,22 +175,15 @@ def store_result(
         raise PermanentError(f"model run {run.id} is no longer running; its result is not stored")
     if run.run_type == BASELINE:
         _replace_cube(cur, run, summary["monthly"])
-    insert_billing(
+    record_run_outcome(
         cur,
         settings,
+        source=JOB_TYPE,
+        source_id=run.id,
         org_id=run.org_id,
-        prefix=JOB_TYPE.name,
+        model_run_id=run.id,
         cpu_seconds=cpu_seconds,
         with_cost=True,
-    )
-    insert_followup(
-        cur,
-        settings,
-        ALERT_CHECK,
-        org_id=run.org_id,
-        object_id=run.id,
-        params={"source": JOB_TYPE.name},
-        idempotency_key=f"{ALERT_CHECK.job_type.name}:{JOB_TYPE.name}:{run.id}",
     )
 
 

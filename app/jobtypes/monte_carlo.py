@@ -15,21 +15,18 @@ from app.db import execute, jsonb
 from app.errors import InvalidParams, NotFound, PermanentError
 from app.ids import parse_uuid
 from app.job import ClaimedJob
-from app.jobtypes import alert_check
 from app.jobtypes.base import (
     OBJECT_ID,
     QUEUE_MONTECARLO,
     DomainRow,
-    FollowUp,
     JobType,
     merge_columns,
 )
-from app.jobtypes.billing import BILLING_TABLES, insert_billing
-from app.jobtypes.followups import insert_followup
+from app.jobtypes.billing import BILLING_TABLES
 from app.jobtypes.model_inputs import MODEL_INPUT_TABLES
+from app.jobtypes.run_outcome import ALERT_CHECK, record_run_outcome
 from app.settings import Settings
 
-ALERT_CHECK = FollowUp(alert_check.JOB_TYPE, priority=80)
 JOB_TYPE = JobType(
     name="monte_carlo",
     queue=QUEUE_MONTECARLO,
@@ -169,20 +166,14 @@ def store_result(
     )
     if not written:
         raise PermanentError(f"Monte Carlo job {mc.id} is no longer running; result not stored")
-    insert_billing(
+    record_run_outcome(
         cur,
         settings,
+        source=JOB_TYPE,
+        source_id=mc.id,
         org_id=mc.org_id,
-        prefix=JOB_TYPE.name,
+        model_run_id=mc.model_run_id,
         cpu_seconds=cpu_seconds,
         with_cost=False,
-    )
-    insert_followup(
-        cur,
-        settings,
-        ALERT_CHECK,
-        org_id=mc.org_id,
-        object_id=mc.model_run_id,
-        params={"source": JOB_TYPE.name, "monteCarloJobId": mc.id},
-        idempotency_key=f"{ALERT_CHECK.job_type.name}:{JOB_TYPE.name}:{mc.id}",
+        params={"monteCarloJobId": mc.id},
     )

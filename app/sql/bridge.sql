@@ -80,8 +80,8 @@ WITH RECURSIVE routes AS (
   UPDATE jobs j
      SET status = 'running', worker_id = 'dispatch:' || p.message_id::text,
          run_started_at = now(),
-         visibility_expires_at = clock_timestamp() + make_interval(secs => %(lease_s)s),
-         updated_at = greatest(updated_at, clock_timestamp())
+         visibility_expires_at = statement_timestamp() + make_interval(secs => %(lease_s)s),
+         updated_at = greatest(updated_at, statement_timestamp())
     FROM picked p
    WHERE j.id = p.id
      -- lets the planner reach the few rows by primary key instead of hashing the whole table
@@ -93,7 +93,7 @@ WITH RECURSIVE routes AS (
          jsonb_build_object(
            'queue_name', r.queue, 'actor_name', r.actor, 'args', jsonb_build_array(c.id::text),
            'kwargs', '{}'::jsonb, 'options', '{}'::jsonb, 'message_id', c.message_id::text,
-           'message_timestamp', (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+           'message_timestamp', (extract(epoch FROM statement_timestamp()) * 1000)::bigint)
     FROM claimed c JOIN routes r ON r.job_type = c.job_type
   RETURNING queue_name, message_id, message
 )
@@ -130,10 +130,10 @@ UPDATE jobs j
        attempts = j.attempts + 1,
        last_error = left(d.last_error, 500),
        next_run_at = CASE WHEN d.status = 'retrying'
-                          THEN clock_timestamp() + make_interval(secs => d.delay_s) ELSE j.next_run_at END,
-       finished_at = CASE WHEN d.status = 'retrying' THEN NULL ELSE clock_timestamp() END,
+                          THEN statement_timestamp() + make_interval(secs => d.delay_s) ELSE j.next_run_at END,
+       finished_at = CASE WHEN d.status = 'retrying' THEN NULL ELSE statement_timestamp() END,
        worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL,
-       updated_at = greatest(updated_at, clock_timestamp()),
+       updated_at = greatest(updated_at, statement_timestamp()),
        logs = dramatiq.finapilot_log_append(
                 j.logs,
                 dramatiq.finapilot_log_entry('warn',
@@ -163,15 +163,15 @@ WITH stale AS (
    FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE jobs j
-   SET status = 'retrying', next_run_at = clock_timestamp(), worker_id = NULL, run_started_at = NULL,
-       visibility_expires_at = NULL, updated_at = greatest(updated_at, clock_timestamp())
+   SET status = 'retrying', next_run_at = statement_timestamp(), worker_id = NULL, run_started_at = NULL,
+       visibility_expires_at = NULL, updated_at = greatest(updated_at, statement_timestamp())
   FROM stale s
  WHERE j.id = s.id AND j.id = ANY(ARRAY(SELECT x.id FROM stale x))
 RETURNING j.id::text AS job_id, j.job_type, j.queue, s.marker;
 
 -- name: reaper_reject_messages
 -- Stale messages of reaped jobs can never start them (the fence moved on); mark them finished.
-UPDATE dramatiq.queue SET "state" = 'rejected', mtime = clock_timestamp()
+UPDATE dramatiq.queue SET "state" = 'rejected', mtime = statement_timestamp()
  WHERE "state" IN ('queued', 'consumed') AND message -> 'args' ->> 0 = ANY(%(job_ids)s::text[]);
 
 -- name: reaper_cancel_waiting
@@ -183,8 +183,8 @@ WITH waiting AS (
    FOR UPDATE SKIP LOCKED
 )
 UPDATE jobs j
-   SET status = 'cancelled', finished_at = clock_timestamp(),
-       updated_at = greatest(updated_at, clock_timestamp()),
+   SET status = 'cancelled', finished_at = statement_timestamp(),
+       updated_at = greatest(updated_at, statement_timestamp()),
        logs = dramatiq.finapilot_log_append(
                 j.logs, dramatiq.finapilot_log_entry('info', 'Job cancelled by user', '{}'::jsonb),
                 %(max_entries)s)

@@ -25,8 +25,8 @@ SELECT id::text, job_type, status, progress::float8 AS progress, attempts, max_a
 -- What the backend's cancel route does (§4.6): waiting jobs end at once, running ones are flagged.
 UPDATE jobs
    SET status = CASE WHEN status IN ('queued', 'retrying') THEN 'cancelled' ELSE status END,
-       finished_at = CASE WHEN status IN ('queued', 'retrying') THEN clock_timestamp() ELSE finished_at END,
+       finished_at = CASE WHEN status IN ('queued', 'retrying') THEN statement_timestamp() ELSE finished_at END,
        cancel_requested = CASE WHEN status = 'running' THEN true ELSE cancel_requested END,
-       updated_at = greatest(updated_at, clock_timestamp())
+       updated_at = greatest(updated_at, statement_timestamp())
  WHERE id = %(job_id)s AND status IN ('queued', 'retrying', 'running')
 RETURNING status, pg_notify('finapilot_job_events', id::text);

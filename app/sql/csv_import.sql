@@ -23,7 +23,7 @@ UPDATE data_import_batches
    SET status = 'failed',
        stats_json = jsonb_build_object(
          'error', %(last_error)s,
-         'failedAt', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+         'failedAt', to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          'rowsImported', 0)
  WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status IN ('created', 'failed');

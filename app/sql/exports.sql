@@ -10,7 +10,7 @@ SELECT id::text, org_id::text, model_run_id::text, type, status, meta_json
    FOR UPDATE;
 
 -- name: export_mark_processing
-UPDATE exports SET status = 'processing', updated_at = greatest(updated_at, clock_timestamp())
+UPDATE exports SET status = 'processing', updated_at = greatest(updated_at, statement_timestamp())
  WHERE id = %(export_id)s AND org_id = %(org_id)s AND status IN ('queued', 'processing');
 
 -- name: export_model_run_get
@@ -124,7 +124,7 @@ SELECT budget.category, budget.budget::float8 AS budget,
 -- Exactly one storage (P23): the key with S3, else the bytes; guarded by the expected state.
 UPDATE exports
    SET status = 'completed', s3_key = %(s3_key)s, file_data = %(file_data)s,
-       updated_at = greatest(updated_at, clock_timestamp())
+       updated_at = greatest(updated_at, statement_timestamp())
  WHERE id = %(export_id)s AND org_id = %(org_id)s AND status IN ('queued', 'processing')
 RETURNING id;
 
@@ -132,12 +132,12 @@ RETURNING id;
 -- malformed parameter never aborts the transaction) and the row shown by `jobs show`.
 
 -- name: export_domain_reset
-UPDATE exports SET status = 'queued', updated_at = greatest(updated_at, clock_timestamp())
+UPDATE exports SET status = 'queued', updated_at = greatest(updated_at, statement_timestamp())
  WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status = 'processing';
 
 -- name: export_domain_fail
-UPDATE exports SET status = 'failed', updated_at = greatest(updated_at, clock_timestamp())
+UPDATE exports SET status = 'failed', updated_at = greatest(updated_at, statement_timestamp())
  WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status IN ('queued', 'processing');
 

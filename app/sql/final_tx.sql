@@ -3,7 +3,7 @@
 -- name: billing_insert
 -- Plain rows, exactly once, inside the final transaction (no ON CONFLICT: P32).
 INSERT INTO billing_usage (org_id, metric, value, bucket_time)
-VALUES (%(org_id)s, %(metric)s, %(value)s, date_trunc('hour', clock_timestamp()));
+VALUES (%(org_id)s, %(metric)s, %(value)s, date_trunc('hour', statement_timestamp()));
 
 -- name: followup_insert
 -- A follow-up job in the backend's format, idempotent per source object (P24).

@@ -1,8 +1,9 @@
 -- Writes a dramatiq worker makes on the `jobs` row it runs (contract §4.3).
 -- Every write is fenced: the row must still be `running`, owned by this worker process, and
 -- started by this very run (run_started_at is the run token), so a zombie changes nothing.
--- Moments are clock_timestamp(), not now() (the transaction's start: a long final transaction
--- would record its work as finished before it began), and updated_at never moves backwards.
+-- Moments are statement_timestamp() (when the statement runs, one value per statement), not
+-- now() (the transaction's start: a long final transaction would record its work as finished
+-- before it began), and updated_at never moves backwards.
 
 -- name: job_start
 -- Take ownership from the bridge's dispatch marker; returns the job and its parameters.
@@ -10,8 +11,8 @@ WITH started AS (
   UPDATE jobs
      SET worker_id = %(worker_id)s,
          run_started_at = clock_timestamp(),
-         visibility_expires_at = clock_timestamp() + make_interval(secs => %(lease_s)s),
-         updated_at = greatest(updated_at, clock_timestamp()),
+         visibility_expires_at = statement_timestamp() + make_interval(secs => %(lease_s)s),
+         updated_at = greatest(updated_at, statement_timestamp()),
          logs = dramatiq.finapilot_log_push(
                   logs,
                   dramatiq.finapilot_log_entry('info', 'Job started',
@@ -35,7 +36,7 @@ SELECT id::text, job_type, org_id::text, object_id::text, attempts, max_attempts
 SELECT status, worker_id, cancel_requested FROM jobs WHERE id = %(job_id)s;
 
 -- name: job_progress
-UPDATE jobs SET progress = %(progress)s, updated_at = greatest(updated_at, clock_timestamp())
+UPDATE jobs SET progress = %(progress)s, updated_at = greatest(updated_at, statement_timestamp())
  WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
    AND run_started_at = %(run_token)s
 RETURNING cancel_requested;
@@ -45,15 +46,15 @@ UPDATE jobs
    SET logs = dramatiq.finapilot_log_push(
                 logs, dramatiq.finapilot_log_entry(%(level)s, %(msg)s, %(meta)s::jsonb),
                 %(max_entries)s),
-       updated_at = greatest(updated_at, clock_timestamp())
+       updated_at = greatest(updated_at, statement_timestamp())
  WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
    AND run_started_at = %(run_token)s
 RETURNING cancel_requested;
 
 -- name: job_heartbeat
 -- One statement for every job this process runs; an id not returned has lost its lease.
-UPDATE jobs SET visibility_expires_at = clock_timestamp() + make_interval(secs => %(lease_s)s),
-                updated_at = greatest(updated_at, clock_timestamp())
+UPDATE jobs SET visibility_expires_at = statement_timestamp() + make_interval(secs => %(lease_s)s),
+                updated_at = greatest(updated_at, statement_timestamp())
  WHERE id = ANY(%(job_ids)s::uuid[]) AND worker_id = %(worker_id)s AND status = 'running'
 RETURNING id::text, cancel_requested;
 
@@ -66,8 +67,8 @@ SELECT status, worker_id, run_started_at, cancel_requested FROM jobs
 -- the ack NOTIFY the bridge wakes on): outcome and ack are atomic, one round trip.
 WITH done AS (
   UPDATE jobs
-     SET status = 'completed', progress = 100, finished_at = clock_timestamp(),
-         updated_at = greatest(updated_at, clock_timestamp()),
+     SET status = 'completed', progress = 100, finished_at = statement_timestamp(),
+         updated_at = greatest(updated_at, statement_timestamp()),
          visibility_expires_at = NULL,
          logs = dramatiq.finapilot_log_push(
                   logs,
@@ -89,8 +90,8 @@ SELECT d.id, pg_notify('finapilot_job_events', d.id::text),
 
 -- name: job_cancel_running
 UPDATE jobs
-   SET status = 'cancelled', finished_at = clock_timestamp(),
-       updated_at = greatest(updated_at, clock_timestamp()), visibility_expires_at = NULL,
+   SET status = 'cancelled', finished_at = statement_timestamp(),
+       updated_at = greatest(updated_at, statement_timestamp()), visibility_expires_at = NULL,
        logs = dramatiq.finapilot_log_push(
                 logs, dramatiq.finapilot_log_entry('info', 'Job cancelled by user', '{}'::jsonb),
                 %(max_entries)s)
@@ -107,10 +108,10 @@ UPDATE jobs
        attempts = attempts + 1,
        last_error = %(last_error)s,
        next_run_at = CASE WHEN %(status)s = 'retrying'
-                          THEN clock_timestamp() + make_interval(secs => %(delay_s)s) ELSE next_run_at END,
-       finished_at = CASE WHEN %(status)s = 'retrying' THEN NULL ELSE clock_timestamp() END,
+                          THEN statement_timestamp() + make_interval(secs => %(delay_s)s) ELSE next_run_at END,
+       finished_at = CASE WHEN %(status)s = 'retrying' THEN NULL ELSE statement_timestamp() END,
        worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL,
-       updated_at = greatest(updated_at, clock_timestamp()),
+       updated_at = greatest(updated_at, statement_timestamp()),
        logs = dramatiq.finapilot_log_push(
                 logs,
                 dramatiq.finapilot_log_entry('error', %(last_error)s,
@@ -118,7 +119,7 @@ UPDATE jobs
                                      'retryable', %(retryable)s)
                   || CASE WHEN %(status)s = 'retrying'
                           THEN jsonb_build_object('nextRunAt', to_char(
-                                 (clock_timestamp() + make_interval(secs => %(delay_s)s)) AT TIME ZONE 'UTC',
+                                 (statement_timestamp() + make_interval(secs => %(delay_s)s)) AT TIME ZONE 'UTC',
                                  'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
                           ELSE '{}'::jsonb END),
                 %(max_entries)s)
@@ -129,10 +130,10 @@ RETURNING status, attempts, next_run_at, pg_notify('finapilot_job_events', id::t
 -- name: job_release_shutdown
 -- Graceful shutdown ran out of time: give the job back now, attempts unchanged (§4.10).
 UPDATE jobs
-   SET status = 'retrying', next_run_at = clock_timestamp(),
+   SET status = 'retrying', next_run_at = statement_timestamp(),
        last_error = 'WorkerShutdown: released during shutdown',
        worker_id = NULL, run_started_at = NULL, visibility_expires_at = NULL,
-       updated_at = greatest(updated_at, clock_timestamp()),
+       updated_at = greatest(updated_at, statement_timestamp()),
        logs = dramatiq.finapilot_log_push(
                 logs,
                 dramatiq.finapilot_log_entry('warn', 'WorkerShutdown: released during shutdown',
@@ -146,7 +147,7 @@ RETURNING id, pg_notify('finapilot_job_events', id::text);
 INSERT INTO dramatiq.finapilot_workers (worker_id, hostname, pid, queues, threads)
 VALUES (%(worker_id)s, %(hostname)s, %(pid)s, %(queues)s, %(threads)s)
 ON CONFLICT (worker_id) DO UPDATE
-   SET seen_at = clock_timestamp(), queues = EXCLUDED.queues, threads = EXCLUDED.threads;
+   SET seen_at = statement_timestamp(), queues = EXCLUDED.queues, threads = EXCLUDED.threads;
 
 -- name: worker_presence_delete
 DELETE FROM dramatiq.finapilot_workers WHERE worker_id = %(worker_id)s;
@@ -154,4 +155,4 @@ DELETE FROM dramatiq.finapilot_workers WHERE worker_id = %(worker_id)s;
 -- name: db_now
 -- Timestamps written by the worker come from the database clock.
 SELECT now() AS now,
-       to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso;
+       to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS iso;

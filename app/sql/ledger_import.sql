@@ -25,7 +25,7 @@ FROM STDIN;
 INSERT INTO raw_transactions (org_id, import_batch_id, source_id, date, amount, currency,
                               category, description, raw_payload, is_duplicate, imported_at)
 SELECT %(org_id)s::uuid, %(import_batch_id)s::uuid, source_id, date, amount, currency,
-       category, description, raw_payload::jsonb, false, clock_timestamp()
+       category, description, raw_payload::jsonb, false, statement_timestamp()
   FROM finapilot_import_rows
  ORDER BY source_id
 ON CONFLICT (org_id, source_id) DO NOTHING;

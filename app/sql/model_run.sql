@@ -42,7 +42,7 @@ RETURNING id;
 -- name: model_run_finish
 UPDATE model_runs
    SET status = 'done', summary_json = %(summary)s::jsonb, result_s3 = %(result_s3)s,
-       finished_at = clock_timestamp()
+       finished_at = statement_timestamp()
  WHERE id = %(run_id)s::uuid AND org_id = %(org_id)s::uuid AND status = 'running'
 RETURNING id;
 
@@ -59,7 +59,7 @@ DELETE FROM metric_cube
 -- name: model_run_cube_insert
 INSERT INTO metric_cube (org_id, model_id, metric_name, month, value, is_calculated, updated_at)
 SELECT %(org_id)s::uuid, %(model_id)s::uuid, m.metric_name, m.month, m.value, false,
-       clock_timestamp()
+       statement_timestamp()
   FROM unnest(%(metric_names)s::text[], %(months)s::text[], %(values)s::numeric[])
        AS m(metric_name, month, value);
 
@@ -73,7 +73,7 @@ UPDATE model_runs SET status = 'queued'
    AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid) AND status = 'running';
 
 -- name: model_run_domain_fail
-UPDATE model_runs SET status = 'failed', finished_at = clock_timestamp()
+UPDATE model_runs SET status = 'failed', finished_at = statement_timestamp()
  WHERE (id::text = %(domain_ref)s OR id::text = %(object_id)s
         OR params_json ->> 'sourceJobId' = %(job_id)s)
    AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid) AND status IN ('queued', 'running');

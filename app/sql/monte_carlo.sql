@@ -26,7 +26,7 @@ UPDATE monte_carlo_jobs
    SET status = 'done', percentiles_json = %(percentiles)s::jsonb,
        sensitivity_json = %(sensitivity)s::jsonb, result_s3 = %(result_s3)s,
        cpu_seconds_estimate = %(cpu_seconds)s, cpu_seconds_actual = %(cpu_seconds)s,
-       finished_at = clock_timestamp()
+       finished_at = statement_timestamp()
  WHERE id = %(mc_id)s::uuid AND org_id = %(org_id)s::uuid AND status = 'running'
 RETURNING id;
 
@@ -39,7 +39,7 @@ UPDATE monte_carlo_jobs SET status = 'queued'
    AND status = 'running';
 
 -- name: monte_carlo_domain_fail
-UPDATE monte_carlo_jobs SET status = 'failed', finished_at = clock_timestamp()
+UPDATE monte_carlo_jobs SET status = 'failed', finished_at = statement_timestamp()
  WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status IN ('queued', 'running');
 

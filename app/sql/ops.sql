@@ -52,7 +52,7 @@ SELECT id::text, job_type, org_id::text, object_id::text, status, progress::floa
 UPDATE jobs
    SET status = 'queued', attempts = 0, last_error = NULL, next_run_at = NULL, worker_id = NULL,
        run_started_at = NULL, visibility_expires_at = NULL, finished_at = NULL,
-       cancel_requested = false, progress = 0, updated_at = greatest(updated_at, clock_timestamp()),
+       cancel_requested = false, progress = 0, updated_at = greatest(updated_at, statement_timestamp()),
        logs = dramatiq.finapilot_log_append(
                 logs, dramatiq.finapilot_log_entry('warn', 'Requeued by operator',
                         jsonb_build_object('previousStatus', status)), %(max_entries)s)

@@ -31,12 +31,12 @@ CREATE TABLE IF NOT EXISTS dramatiq.finapilot_workers (
   seen_at    timestamptz NOT NULL DEFAULT now()
 );
 
--- One log entry in the contract's format (§3.2), timestamp from the database clock when the
--- entry is written (not the transaction's start), `Z` form.
+-- One log entry in the contract's format (§3.2), timestamped when its statement runs (not when
+-- the transaction began), `Z` form.
 CREATE OR REPLACE FUNCTION dramatiq.finapilot_log_entry(level text, msg text, meta jsonb)
-RETURNS jsonb LANGUAGE sql VOLATILE AS $$
+RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
-    'ts', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'ts', to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     'level', level,
     'msg', left(msg, 500),
     'meta', coalesce(meta, '{}'::jsonb))
@@ -54,7 +54,7 @@ $$;
 -- cap would be exceeded the oldest entries that are neither the first nor a parameter entry
 -- are dropped. Parameter entries are never touched.
 CREATE OR REPLACE FUNCTION dramatiq.finapilot_log_append(logs jsonb, entry jsonb, max_entries integer)
-RETURNS jsonb LANGUAGE plpgsql VOLATILE AS $$
+RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
 DECLARE
   arr jsonb;
   excess integer;
@@ -128,7 +128,7 @@ $$;
 
 -- Append with the common case inline: an array below the cap gets the entry concatenated.
 CREATE OR REPLACE FUNCTION dramatiq.finapilot_log_push(logs jsonb, entry jsonb, max_entries integer)
-RETURNS jsonb LANGUAGE sql VOLATILE AS $$
+RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN jsonb_typeof(logs) = 'array' AND jsonb_array_length(logs) < max_entries
               THEN logs || jsonb_build_array(entry)
               ELSE dramatiq.finapilot_log_append(logs, entry, max_entries) END
