@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from app.retry import RetryPolicy
 
 
+#: Levels ``LOG_LEVEL`` may name (the logging module's, as words).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_PORT = 65535
+
+
 class SettingsError(ValueError):
     """The environment does not describe a valid configuration."""
 
@@ -37,7 +42,14 @@ def _float(env: Mapping[str, str], name: str, default: float, *, minimum: float 
     return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+def _int(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
+) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -45,8 +57,9 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise SettingsError(f"{name} must be {bound}, got {value}")
     return value
 
 
@@ -59,6 +72,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    """``LOG_LEVEL`` upper-cased, ``WARN`` read as ``WARNING`` (as the logging module does);
+    checked against :data:`LOG_LEVELS` by :meth:`Settings.validate`."""
+    level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    return "WARNING" if level == "WARN" else level
 
 
 def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -191,7 +211,7 @@ class Settings:
             worker_presence_s=_float(env, "WORKER_PRESENCE_SECONDS", 15.0, minimum=1.0),
             purge_interval_s=_float(env, "BRIDGE_PURGE_INTERVAL_SECONDS", 30.0, minimum=1.0),
             purge_age_s=_float(env, "BRIDGE_PURGE_AGE_SECONDS", 60.0),
-            bridge_metrics_port=_int(env, "BRIDGE_METRICS_PORT", 9300),
+            bridge_metrics_port=_int(env, "BRIDGE_METRICS_PORT", 9300, maximum=MAX_PORT),
             montecarlo_chunk_ram_bytes=_int(
                 env, "MONTECARLO_CHUNK_RAM_BYTES", 1_500_000_000, minimum=1_000_000
             ),
@@ -199,7 +219,7 @@ class Settings:
             s3_bucket=env.get("S3_BUCKET_NAME", "").strip() or None,
             aws_region=env.get("AWS_REGION", "").strip() or "us-east-1",
             s3_endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
-            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            log_level=_log_level(env),
             log_format=(env.get("LOG_FORMAT", "").strip() or "text").lower(),
             db_debug=_bool(env, "DB_DEBUG", False),
         )
@@ -215,6 +235,10 @@ class Settings:
             )
         if self.max_backoff_s < self.base_backoff_s:
             raise SettingsError("JOB_MAX_BACKOFF_SECONDS must be >= JOB_BASE_BACKOFF_SECONDS")
+        if self.log_level not in LOG_LEVELS:
+            raise SettingsError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
+            )
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT must be text or json, got {self.log_format!r}")
 
