@@ -5,11 +5,13 @@
 'completed'
 
 ``wait`` sleeps on LISTEN ``finapilot_job_events`` (every outcome write notifies it), with a
-slow re-read as a safety net: it never busy-loops.
+slow re-read as a safety net: it never busy-loops. ``submit`` of a type that no live worker
+serves logs a warning (the job is inserted all the same and waits for one).
 """
 
 from __future__ import annotations
 
+import logging
 import select
 import time
 from dataclasses import dataclass
@@ -20,6 +22,10 @@ from psycopg2 import sql as pgsql
 from app.db import Database, jsonb
 from app.job import TERMINAL_STATUSES, JobStatus
 from app.jobtypes import REGISTRY
+from app.logging_setup import log_event
+from app.serving import DEFAULT_PRESENCE_S, live_workers, unserved_reason
+
+logger = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "finapilot_job_events"
 SAFETY_REREAD_S = 2.0
@@ -35,6 +41,7 @@ class JobHandle:
 
     db: Database
     id: str
+    job_type: str = ""
     status: str = JobStatus.QUEUED.value
     progress: float = 0.0
     attempts: int = 0
@@ -45,6 +52,7 @@ class JobHandle:
         if not rows:
             raise LookupError(f"job {self.id} does not exist")
         row = rows[0]
+        self.job_type = row["job_type"] or ""
         self.status, self.progress = row["status"], row["progress"]
         self.attempts, self.last_error = row["attempts"], row["last_error"]
         return self
@@ -89,10 +97,13 @@ def submit(
     priority: int | None = None,
     max_attempts: int = 5,
     idempotency_key: str | None = None,
+    presence_s: float = DEFAULT_PRESENCE_S,
 ) -> JobHandle:
     """Insert a job row as the backend does; an existing ``idempotency_key`` returns that job.
 
-    Queue and priority default to the type's declaration (the backend's defaults, §1.1).
+    Queue and priority default to the type's declaration (the backend's defaults, §1.1). When no
+    worker seen within ``presence_s`` seconds (``WORKER_PRESENCE_SECONDS``) serves the type, a
+    ``job_type_unserved`` warning is logged: the job waits until one starts.
     """
     spec = REGISTRY.get(job_type)
     if spec is None:
@@ -112,4 +123,23 @@ def submit(
     )
     if not row:
         row = db.run("client_by_idempotency_key", {"idempotency_key": idempotency_key})
-    return JobHandle(db, row[0]["id"]).refresh()
+    handle = JobHandle(db, row[0]["id"]).refresh()
+    _warn_if_unserved(db, handle, presence_s)
+    return handle
+
+
+def _warn_if_unserved(db: Database, handle: JobHandle, presence_s: float) -> None:
+    if handle.done:
+        return  # an idempotent resubmit of a job that has already ended
+    with db.transaction() as cur:
+        reason = unserved_reason(handle.job_type, live_workers(cur, presence_s))
+    if reason:
+        log_event(
+            logger,
+            logging.WARNING,
+            "job_type_unserved",
+            job_id=handle.id,
+            job_type=handle.job_type,
+            reason=reason,
+            hint="the job waits until a worker serving it starts",
+        )

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from app import messages
+from app import messages, serving
 from app.db import Database, execute, jsonb
 from app.jobtypes import REGISTRY, Transition
 from app.logging_setup import log_event
@@ -207,7 +207,8 @@ class BridgeManager:
         return messages.purge_finished(self.db, age_s=self.settings.purge_age_s)
 
     def stats(self) -> dict[str, Any]:
-        """Numbers for the metrics: jobs by status, oldest due age, dramatiq-pg rows, locks."""
+        """Numbers for the metrics: jobs by status, oldest due age, dramatiq-pg rows, locks, and
+        the waiting jobs of claimed types that no live worker serves (read only)."""
         types = {"types": list(self.settings.job_types)}
         with self.db.transaction() as cur:
             return {
@@ -215,6 +216,9 @@ class BridgeManager:
                 "oldest_due_s": messages.oldest_due_s(cur, self.settings.job_types),
                 "messages": messages.message_counts(cur),
                 "advisory_locks": messages.advisory_locks(cur),
+                "unserved": serving.unserved_waiting(
+                    cur, self.settings.job_types, self.settings.worker_presence_s
+                ),
             }
 
 

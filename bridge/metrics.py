@@ -76,6 +76,12 @@ class BridgeMetrics:
         self.db_errors = Counter(
             "finapilot_bridge_db_errors", "Loop iterations that failed.", registry=r
         )
+        self.unserved = Gauge(
+            "finapilot_jobs_unserved",
+            "Jobs waiting (queued or retrying) of a claimed type that no live worker serves.",
+            ["job_type"],
+            registry=r,
+        )
 
     def observe_stats(self, stats: dict[str, Any]) -> None:
         self.jobs.clear()
@@ -86,6 +92,9 @@ class BridgeMetrics:
         for row in stats["messages"]:
             self.messages.labels(row["queue_name"], row["state"]).set(row["n"])
         self.advisory_locks.set(stats["advisory_locks"])
+        self.unserved.clear()
+        for row in stats.get("unserved", ()):
+            self.unserved.labels(row["job_type"]).set(row["waiting"])
 
 
 class _Handler(BaseHTTPRequestHandler):
