@@ -12,6 +12,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,18 +101,31 @@ def pg_admin() -> Iterator[str]:
         shutil.rmtree(server.pgdata, ignore_errors=True)
 
 
-@pytest.fixture
-def database_url(pg_admin: str) -> Iterator[str]:
-    """A fresh database per test, cloned from the template."""
+@contextmanager
+def _scratch_database(pg_admin: str, template: str) -> Iterator[str]:
     name = "t_" + uuid.uuid4().hex[:12]
     conn = psycopg2.connect(pg_admin)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+        cur.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
     yield _db_url(pg_admin, name)
     with conn.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     conn.close()
+
+
+@pytest.fixture
+def database_url(pg_admin: str) -> Iterator[str]:
+    """A fresh database per test, cloned from the template."""
+    with _scratch_database(pg_admin, TEMPLATE_DB) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database(pg_admin: str) -> Iterator[str]:
+    """A fresh database with no table at all (a developer's own, before ``dev-schema``)."""
+    with _scratch_database(pg_admin, "template0") as url:
+        yield url
 
 
 @pytest.fixture

@@ -19,8 +19,11 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_ROOT = PROJECT_ROOT / ".data"
+#: The checkout (app/devtools/ is two levels down); processes are started from here.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Databases and logs of the dev tools: the checkout's .data/, or the current folder's when the
+#: package is installed (never inside site-packages).
+DATA_ROOT = (PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else Path.cwd()) / ".data"
 SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_S = 60
 
