@@ -197,8 +197,8 @@ class Ops:
             oldest = messages.oldest_due_s(cur, filters.types)
             queue_rows = messages.message_counts(cur)
             workers = serving.live_workers(cur, presence_s)
-            served = [t for t in self.settings.job_types if t in filters.types]
-            unserved = serving.unserved_waiting(cur, served, presence_s)
+            claimed = [t for t in self.settings.job_types if t in filters.types]
+            unserved = serving.unserved_waiting(cur, claimed, presence_s)
         if self.as_json:
             print_json(
                 {
@@ -416,9 +416,9 @@ def add_parser(sub: Any) -> None:
         cmds,
         "stats",
         "jobs by type, queue and status, and what waits",
-        "Also: the oldest runnable job's wait, running jobs by worker, live workers, the job "
-        "types no live worker serves (their jobs wait with nobody to run them) and dramatiq-pg "
-        "messages by state.",
+        "Also: the oldest runnable job's wait, running jobs by worker, live workers (seen "
+        "within WORKER_PRESENCE_SECONDS), the job types of WORKER_JOB_TYPES that no live worker "
+        "serves (their jobs wait with nobody to run them) and dramatiq-pg messages by state.",
     )
     _add_filters(stats)
     recent = _command(
