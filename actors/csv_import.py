@@ -100,6 +100,7 @@ def csv_import(job_id: str) -> None:
             rows_duplicate=rows_duplicate,
             rows_skipped=stats.rows_skipped,
             errors=stats.errors,
+            amount_format=stats.amount_format.stats_json(),
         )
         ctx.commit_success(cur, meta)
     log_event(

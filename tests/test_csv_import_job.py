@@ -372,3 +372,95 @@ def test_import_without_a_batch_inserts_rows_with_no_batch_and_reports_in_the_lo
         SKIPPED_ROWS,
         VALID_ROWS + SKIPPED_ROWS,
     )
+
+
+#: Issue 9's reproduction: a ;-delimited EUR file with DD.MM.YYYY dates and decimal commas.
+EUR_LEDGER = (
+    "Datum;Betrag;Beschreibung;Kategorie\r\n"
+    "03.01.2024;-1.234,56;Miete;Rent\r\n"
+    "05.01.2024;-12,50;Kaffee;Meals\r\n"
+    "31.01.2024;10.000,00;Kunde;Sales\r\n"
+    "01.02.2024;1,234,56;Tippfehler;Meals\r\n"
+)
+EUR_MAPPINGS = {
+    "date": "Datum",
+    "amount": "Betrag",
+    "description": "Beschreibung",
+    "category": "Kategorie",
+}
+
+
+def test_a_decimal_comma_file_stores_its_amounts_exactly_and_the_result_names_the_convention(
+    db, make_org, start
+):
+    org = make_org(currency="EUR")
+    batch = insert_import_batch(db, org)
+    job = submit_csv_import(
+        db,
+        org,
+        batch_id=batch,
+        file_id=str(uuid.uuid4()),
+        file_data=b64(EUR_LEDGER),
+        mappings=EUR_MAPPINGS,
+        dateFormat="DD.MM.YYYY",
+        currency="EUR",
+    )
+    start()
+    assert job.wait(timeout=60).status == "completed", job.last_error
+    rows = _transactions(db, org)
+    assert {r["description"]: (r["date"], r["amount"]) for r in rows} == {
+        "Miete": ("2024-01-03", -1234.56),
+        "Kaffee": ("2024-01-05", -12.5),
+        "Kunde": ("2024-01-31", 10000.0),
+    }
+    assert {r["currency"] for r in rows} == {"EUR"}
+    stats = _batch(db, batch)["stats_json"]
+    assert stats["errors"] == ["Row 4: invalid amount '1,234,56'"]
+    assert (stats["decimalSeparator"], stats["thousandsSeparator"]) == (",", ".")
+    assert stats["decimalSeparatorSource"] == "inferred"
+    meta = _success_meta(db, job.id)
+    assert (meta["decimalSeparator"], meta["decimalSeparatorSource"]) == (",", "inferred")
+    assert meta["rows_imported"] == 3 and meta["rows_skipped"] == 1
+
+
+def test_an_ambiguous_amount_file_dead_letters_at_once_naming_a_row_and_both_readings(
+    db, make_org, start
+):
+    org = make_org(currency="EUR")
+    batch = insert_import_batch(db, org)
+    ambiguous = "Datum;Betrag\r\n03.01.2024;1.000\r\n04.01.2024;-2.500\r\n"
+    job = submit_csv_import(
+        db,
+        org,
+        batch_id=batch,
+        file_id=str(uuid.uuid4()),
+        file_data=b64(ambiguous),
+        mappings={"date": "Datum", "amount": "Betrag"},
+        defaultCategory="Do not echo me",
+    )
+    start()
+    job.wait(timeout=60)
+    assert (job.status, job.attempts) == ("dead_letter", 1)
+    assert job.last_error.startswith(
+        "InvalidParams: amounts are ambiguous: row 1 reads as 1000 with a decimal comma or as 1 "
+        "with a decimal point"
+    )
+    assert "Do not echo me" not in job.last_error
+    state = _batch(db, batch)
+    assert state["status"] == "failed" and state["stats_json"]["error"] == job.last_error
+    assert _transactions(db, org) == []
+    assert _followups(db) == []
+    # The same file with the parameter imports: the user's answer settles it.
+    retry_batch = insert_import_batch(db, org)
+    answered = submit_csv_import(
+        db,
+        org,
+        batch_id=retry_batch,
+        file_id=str(uuid.uuid4()),
+        file_data=b64(ambiguous),
+        mappings={"date": "Datum", "amount": "Betrag"},
+        decimalSeparator=",",
+    )
+    assert answered.wait(timeout=60).status == "completed", answered.last_error
+    assert sorted(r["amount"] for r in _transactions(db, org)) == [-2500.0, 1000.0]
+    assert _batch(db, retry_batch)["stats_json"]["decimalSeparatorSource"] == "params"

@@ -1,16 +1,44 @@
-"""Amount, type and currency cells of a CSV import (contract §5.4.2)."""
+"""Amount, type and currency cells of an import (contract §5.4.2, as issue 9 overrules it).
+
+An amount is read under one decimal convention (:class:`AmountFormat`): a decimal point with
+``,`` grouping thousands, or a decimal comma with ``.`` grouping them; spaces (also no-break
+and thin ones) and apostrophes group thousands in both. Groups must be well formed (``1,234``,
+``12,34,567`` in Indian grouping, never ``1,234,56``), so a cell read under the wrong convention
+is an error rather than another number. When the import does not say which convention its file
+uses, :class:`SeparatorInference` decides it from the file's amount cells, as the date order is
+decided from its date cells; the convention belongs to the parser, not to a file format.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+
+from app.errors import InvalidFile, InvalidParams
 
 AMOUNT_LIMIT = Decimal(10) ** 16  # numeric(20,4): |amount| must stay below 10^16
 AMOUNT_QUANTUM = Decimal("0.0001")
 _CONTEXT = Context(prec=40, rounding=ROUND_HALF_EVEN)
-_REMOVED = str.maketrans("", "", " \t\u00a0\u202f$€£¥₹,")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+DECIMAL_POINT = "."
+DECIMAL_COMMA = ","
+DECIMAL_SEPARATORS = (DECIMAL_POINT, DECIMAL_COMMA)
+#: Marks that group thousands whatever the decimal separator.
+SPACE_MARKS = " \u00a0\u202f\u2009"
+APOSTROPHE_MARKS = "'\u2019"
+#: Stripped from both ends of a cell (and inside a sign or parentheses).
+_EDGE = SPACE_MARKS + "\t$€£¥₹"
+
+#: Where the convention came from (``stats_json.decimalSeparatorSource``).
+SOURCE_PARAMS = "params"
+SOURCE_INFERRED = "inferred"
+SOURCE_EITHER = "either"  # no amount of the file reads differently under the other convention
+#: Supporting evidence for a decimal comma (never proof on its own).
+HINT_SEMICOLON = "the ';' delimiter"
+HINT_DAY_FIRST = "day-first dates"
 
 DEBIT_TYPES = frozenset(
     "debit dr withdrawal expense payment purchase charge fee out outflow".split()
@@ -22,35 +50,192 @@ class AmountOutOfRange(ValueError):
     """|amount| ≥ 10^16."""
 
 
-def parse_amount(cell: str) -> Decimal | None:
+def other_separator(separator: str) -> str:
+    """``,`` for ``.`` and ``.`` for ``,``."""
+    return DECIMAL_COMMA if separator == DECIMAL_POINT else DECIMAL_POINT
+
+
+def _number_pattern(decimal: str) -> re.Pattern[str]:
+    """A plain number (exponent allowed), or well-formed thousands groups and a fraction."""
+    d = re.escape(decimal)
+    marks = re.escape(SPACE_MARKS + APOSTROPHE_MARKS + other_separator(decimal))
+    western = rf"[1-9]\d{{0,2}}(?P<g>[{marks}])\d{{3}}(?:(?P=g)\d{{3}})*"
+    grouped = western
+    if decimal == DECIMAL_POINT:  # lakh/crore grouping: 12,34,567.89
+        grouped += r"|[1-9]\d?,(?:\d{2},)+\d{3}"
+    return re.compile(
+        rf"(?P<plain>\d+(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d{{1,4}})?"
+        rf"|(?P<grouped>{grouped})(?:{d}(?P<frac>\d*))?"
+    )
+
+
+_PATTERNS = {separator: _number_pattern(separator) for separator in DECIMAL_SEPARATORS}
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def _split_sign(cell: str) -> tuple[bool, str] | None:
+    """``(negative, unsigned text)``: ``(x)``, a trailing or leading ``-``, a leading ``+``."""
+    text = cell.strip(_EDGE)
+    negative = False
+    if len(text) > 2 and text[0] == "(" and text[-1] == ")":
+        text, negative = text[1:-1].strip(_EDGE), True
+    elif len(text) > 1 and text[-1] == "-":
+        text, negative = text[:-1].strip(_EDGE), True
+    if text[:1] in ("+", "-"):
+        if negative:
+            return None  # two signs
+        negative = text[0] == "-"
+        text = text[1:].strip(_EDGE)
+    return negative, text
+
+
+def _canonical(text: str, decimal: str) -> str | None:
+    """The unsigned number in Python's notation (``1234.56``), or None if malformed."""
+    match = _PATTERNS[decimal].fullmatch(text)
+    if match is None:
+        return None
+    if match["plain"] is not None:
+        return text if decimal == DECIMAL_POINT else text.replace(DECIMAL_COMMA, DECIMAL_POINT)
+    digits = _NOT_DIGIT.sub("", match["grouped"])
+    fraction = match["frac"]
+    return digits if fraction is None else f"{digits}.{fraction}"
+
+
+def _value(negative: bool, canonical: str) -> Decimal:
+    value = Decimal(canonical)
+    return -value if negative else value
+
+
+def parse_amount(cell: str, decimal_separator: str = DECIMAL_POINT) -> Decimal | None:
     """A trimmed amount cell as a Decimal quantised to 4 dp (half-even), or None if invalid.
 
-    Spaces, ``$ € £ ¥ ₹`` and ``,`` (always a thousands separator) are removed; ``(x)`` and a
-    trailing ``-`` mean negative; a leading ``+`` is allowed.
+    Currency symbols ``$ € £ ¥ ₹`` and spaces around the number are ignored; ``(x)`` and a
+    trailing ``-`` mean negative; a leading ``+`` is allowed. ``decimal_separator`` is ``.``
+    (``,`` groups thousands) or ``,`` (``.`` groups thousands).
 
     Raises:
         AmountOutOfRange: when |amount| ≥ 10^16.
     """
-    text = cell.translate(_REMOVED)
-    negative = False
-    if len(text) > 2 and text[0] == "(" and text[-1] == ")":
-        text, negative = text[1:-1], True
-    elif len(text) > 1 and text[-1] == "-":
-        text, negative = text[:-1], True
-    if not _NUMBER.fullmatch(text) or (negative and text[0] in "+-"):
+    signed = _split_sign(cell)
+    if signed is None:
+        return None
+    negative, text = signed
+    canonical = _canonical(text, decimal_separator)
+    if canonical is None:
         return None
     try:
-        value = Decimal(text)
+        value = _value(negative, canonical)
     except InvalidOperation:
         return None
-    if negative:
-        value = -value
     if abs(value) >= AMOUNT_LIMIT:  # before rounding: huge values cannot be quantized
         raise AmountOutOfRange(cell)
     value = value.quantize(AMOUNT_QUANTUM, context=_CONTEXT)
     if abs(value) >= AMOUNT_LIMIT:  # after: 9999999999999999.99999 rounds up to 10^16
         raise AmountOutOfRange(cell)
     return value
+
+
+@dataclass(frozen=True)
+class AmountFormat:
+    """The decimal convention of one file's amounts, and where it came from.
+
+    Attributes:
+        decimal_separator: ``.`` or ``,``.
+        source: ``params``, ``inferred`` (some amount reads only one way) or ``either`` (every
+            amount reads the same both ways; supporting evidence picked the one reported).
+    """
+
+    decimal_separator: str = DECIMAL_POINT
+    source: str = SOURCE_PARAMS
+
+    @property
+    def thousands_separator(self) -> str:
+        """The separator that groups thousands: the other of ``.`` and ``,``."""
+        return other_separator(self.decimal_separator)
+
+    def stats_json(self) -> dict[str, str]:
+        """The keys ``stats_json`` and the success log entry carry."""
+        return {
+            "decimalSeparator": self.decimal_separator,
+            "thousandsSeparator": self.thousands_separator,
+            "decimalSeparatorSource": self.source,
+        }
+
+
+def _plain(value: Decimal) -> str:
+    """A reading as plain digits with a decimal point (``1234``, ``-1.234``)."""
+    return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+
+
+class SeparatorInference:
+    """Decides one file's decimal separator from all its amount cells (first pass).
+
+    A cell that reads only with a decimal comma (``-1.234,56``, ``12,50``) or only with a
+    decimal point (``1,234.56``, ``-4.5``) is evidence; a cell whose two readings differ
+    (``1.234``) is ambiguous; a cell that reads the same either way (``100``, ``1 234``) says
+    nothing. The delimiter and the date order are supporting evidence only.
+    """
+
+    def __init__(self) -> None:
+        self.comma_row: int | None = None  # first row that reads only with a decimal comma
+        self.point_row: int | None = None  # first row that reads only with a decimal point
+        self.ambiguous: tuple[int, Decimal, Decimal] | None = None  # (row, comma, point)
+
+    def add(self, cell: str, row_number: int) -> None:
+        """Look at one trimmed amount cell of data row ``row_number``."""
+        if DECIMAL_COMMA not in cell and DECIMAL_POINT not in cell:
+            return
+        signed = _split_sign(cell)
+        if signed is None:
+            return
+        negative, text = signed
+        comma = _canonical(text, DECIMAL_COMMA)
+        point = _canonical(text, DECIMAL_POINT)
+        if comma is not None and point is None:
+            if self.comma_row is None:
+                self.comma_row = row_number
+        elif point is not None and comma is None:
+            if self.point_row is None:
+                self.point_row = row_number
+        elif comma is not None and point is not None and self.ambiguous is None:
+            try:
+                readings = _value(negative, comma), _value(negative, point)
+            except InvalidOperation:
+                return
+            if readings[0] != readings[1]:
+                self.ambiguous = (row_number, *readings)
+
+    def decide(self, hints: Iterable[str] = ()) -> AmountFormat:
+        """The convention the evidence proves; ``hints`` name supporting evidence for a comma.
+
+        Raises:
+            InvalidFile: some amounts read only with a comma and others only with a point.
+            InvalidParams: amounts read differently under the two conventions and none decides.
+        """
+        hints = list(hints)
+        if self.comma_row is not None and self.point_row is not None:
+            raise InvalidFile(
+                f"amounts mix decimal conventions: row {self.comma_row} reads only with a "
+                f"decimal comma and row {self.point_row} only with a decimal point; set "
+                "decimalSeparator or fix the file"
+            )
+        if self.comma_row is not None:
+            return AmountFormat(DECIMAL_COMMA, SOURCE_INFERRED)
+        if self.point_row is not None:
+            return AmountFormat(DECIMAL_POINT, SOURCE_INFERRED)
+        if self.ambiguous is not None:
+            row, comma, point = self.ambiguous
+            suggested = (
+                f" ({' and '.join(hints)} suggest a decimal comma, which is not proof)"
+                if hints
+                else ""
+            )
+            raise InvalidParams(
+                f"amounts are ambiguous: row {row} reads as {_plain(comma)} with a decimal comma "
+                f"or as {_plain(point)} with a decimal point, and no amount decides{suggested}; "
+                "set decimalSeparator to ',' or '.'"
+            )
+        return AmountFormat(DECIMAL_COMMA if hints else DECIMAL_POINT, SOURCE_EITHER)
 
 
 def apply_type(amount: Decimal, type_cell: str) -> Decimal:

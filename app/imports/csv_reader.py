@@ -11,9 +11,10 @@ Usage by the actor (the database part is the caller's)::
                                          rows_duplicate=parser.stats.rows_valid - inserted)
 
 Rows are processed as they are read: memory holds one read chunk (1 MiB), one batch and the
-occurrence counter (about 8 bytes per distinct row). When the date order must be inferred
-(a year-first or absent ``dateFormat``), the source is read twice: a first pass reads only
-the date column. No row content is ever logged; per-row problems go to ``stats.errors``.
+occurrence counter (about 8 bytes per distinct row). When the date order or the decimal
+separator must be inferred (a year-first or absent ``dateFormat``, no ``decimalSeparator``),
+the source is read twice: a first pass reads only the date and amount columns. No row content
+is ever logged; per-row problems go to ``stats.errors``.
 
 This module holds what is CSV: text lines, the delimiter, quoting, the passes over the file.
 The header mapping (:mod:`app.imports.columns`), one row's parsing (:mod:`app.imports.rows`)
@@ -27,8 +28,14 @@ import itertools
 from collections.abc import Callable, Iterator
 
 from app.errors import InvalidFile
+from app.imports.amounts import (
+    HINT_DAY_FIRST,
+    HINT_SEMICOLON,
+    AmountFormat,
+    SeparatorInference,
+)
 from app.imports.columns import Columns, map_columns
-from app.imports.dates import KIND_ABC, ORDER_YMD, OrderInference, format_order
+from app.imports.dates import KIND_ABC, ORDER_DMY, ORDER_YMD, OrderInference, format_order
 from app.imports.decoding import TextDecoder, lines
 from app.imports.fingerprints import SourceIds
 from app.imports.options import ImportOptions
@@ -76,7 +83,9 @@ class CsvImport:
         self.batch_size = max(1, batch_size)
         self.stats = ImportStats()
         self._progress = progress
-        self._passes = 1 if format_order(options.date_format) else 2
+        one_pass = format_order(options.date_format) and options.decimal_separator
+        self._passes = 1 if one_pass else 2
+        self._delimiter = ","
         self._bytes_done = 0
         self._total = 0
 
@@ -86,8 +95,9 @@ class CsvImport:
         warnings: list[str] = [
             f"mapping for unknown field '{name}' ignored" for name in options.unknown_targets
         ]
-        order = self._date_order(warnings)
-        parser = RowParser(options, order)
+        order, amount_format = self._conventions(warnings)
+        self.stats.amount_format = amount_format
+        parser = RowParser(options, order, amount_format.decimal_separator)
         ids = SourceIds(options.org_id, options.import_batch_id)
         abc_seen = False
         pending: list[ParsedRow] = []
@@ -111,21 +121,43 @@ class CsvImport:
         self.stats.date_order = order if abc_seen else ORDER_YMD
         self.stats.warnings = warnings + self.stats.warnings
 
-    def _date_order(self, warnings: list[str]) -> str:
-        """The ``dateFormat``'s order, else the file's, from a first pass over the date column."""
+    def _conventions(self, warnings: list[str]) -> tuple[str, AmountFormat]:
+        """The date order and the decimal convention: the parameters', else the file's.
+
+        What the parameters leave open is inferred from a first pass over the date and amount
+        columns; the ``;`` delimiter and day-first dates are supporting evidence for a decimal
+        comma, never proof.
+
+        Raises:
+            InvalidFile: the dates or the amounts contradict each other.
+            InvalidParams: the amounts read differently under the two conventions.
+        """
         fixed_order = format_order(self.options.date_format)
-        if fixed_order is not None:
-            return fixed_order
-        inference = OrderInference()
-        for record, columns, _ in self._records(first_pass=True):
-            if columns.date < len(record):
+        fixed_decimal = self.options.decimal_separator
+        if fixed_order is not None and fixed_decimal is not None:
+            return fixed_order, AmountFormat(fixed_decimal)
+        dates, amounts = OrderInference(), SeparatorInference()
+        for record, columns, row_number in self._records(first_pass=True):
+            if fixed_order is None and columns.date < len(record):
                 cell = record[columns.date].strip()
                 if cell:
-                    inference.add(cell)
-        order, warning = inference.order()
-        if warning:
-            warnings.append(warning)
-        return order
+                    dates.add(cell)
+            if fixed_decimal is None and columns.amount < len(record):
+                cell = record[columns.amount].strip()
+                if cell:
+                    amounts.add(cell, row_number)
+        if fixed_order is None:
+            order, warning = dates.order()
+            if warning:
+                warnings.append(warning)
+        else:
+            order = fixed_order
+        if fixed_decimal is not None:
+            return order, AmountFormat(fixed_decimal)
+        hints = [HINT_SEMICOLON] if self._delimiter == ";" else []
+        if order == ORDER_DMY:
+            hints.append(HINT_DAY_FIRST)
+        return order, amounts.decide(hints)
 
     def _records(self, *, first_pass: bool) -> Iterator[tuple[list[str], Columns, int]]:
         """The data records of one pass with the header's columns and their row numbers."""
@@ -138,9 +170,10 @@ class CsvImport:
             header_line = next((line for line in line_iter if line.strip()), None)
             if header_line is None:
                 raise InvalidFile("the file is empty: no header row")
+            self._delimiter = _delimiter(header_line)
             reader = csv.reader(
                 itertools.chain([header_line], line_iter),
-                delimiter=_delimiter(header_line),
+                delimiter=self._delimiter,
                 quotechar='"',
                 doublequote=True,
                 strict=False,

@@ -1,4 +1,5 @@
-"""The parameters of an import, checked once: mappings, date format, currency, encoding."""
+"""The parameters of an import, checked once: mappings, date format, decimal separator,
+currency, encoding."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import InvalidParams
+from app.imports.amounts import (
+    APOSTROPHE_MARKS,
+    DECIMAL_SEPARATORS,
+    SPACE_MARKS,
+    other_separator,
+)
 from app.imports.dates import normalise_date_format
 from app.imports.decoding import normalise_encoding
 
@@ -35,6 +42,8 @@ class ImportOptions:
         import_batch_id: ``data_import_batches.id`` or None.
         mappings: target field → CSV column name (``id`` already folded into ``sourceId``).
         date_format: an accepted ``dateFormat``, upper-case.
+        decimal_separator: ``.`` or ``,`` from ``decimalSeparator`` (or implied by
+            ``thousandsSeparator``); None when the file decides (:class:`SeparatorInference`).
         currency: the default currency code.
         default_category: the category of rows without one.
         encoding: ``utf-8``, ``cp1252``, ``latin-1``, or None (UTF-8 with cp1252 fallback).
@@ -45,6 +54,7 @@ class ImportOptions:
     import_batch_id: str | None
     mappings: Mapping[str, str]
     date_format: str = "YYYY-MM-DD"
+    decimal_separator: str | None = None
     currency: str = DEFAULT_CURRENCY
     default_category: str = DEFAULT_CATEGORY
     encoding: str | None = None
@@ -54,7 +64,8 @@ class ImportOptions:
     def from_params(
         cls, params: Mapping[str, Any], *, org_id: str, import_batch_id: str | None
     ) -> ImportOptions:
-        """Read ``mappings``, ``dateFormat``, ``currency``, ``defaultCategory``, ``encoding``.
+        """Read ``mappings``, ``dateFormat``, ``decimalSeparator`` / ``thousandsSeparator``,
+        ``currency``, ``defaultCategory``, ``encoding``.
 
         Raises:
             InvalidParams: for a malformed value.
@@ -69,6 +80,9 @@ class ImportOptions:
             import_batch_id=str(import_batch_id) if import_batch_id else None,
             mappings=mappings,
             date_format=normalise_date_format(params.get("dateFormat")),
+            decimal_separator=_decimal_separator(
+                params.get("decimalSeparator"), params.get("thousandsSeparator")
+            ),
             currency=currency,
             default_category=category.strip(),
             encoding=normalise_encoding(params.get("encoding")),
@@ -97,6 +111,43 @@ def _mappings(raw: object) -> tuple[dict[str, str], list[str]]:
             continue  # an explicit sourceId wins over its alias
         mappings[name] = spec
     return mappings, unknown
+
+
+def _decimal_separator(decimal_raw: object, thousands_raw: object) -> str | None:
+    """``.`` or ``,``; implied by a ``.``/``,`` thousands separator; None when neither is given.
+
+    Spaces and apostrophes group thousands under both conventions, so such a
+    ``thousandsSeparator`` implies nothing.
+    """
+    decimal = _separator(decimal_raw, DECIMAL_SEPARATORS, "decimalSeparator must be '.' or ','")
+    thousands = _separator(
+        thousands_raw,
+        (*DECIMAL_SEPARATORS, *SPACE_MARKS, *APOSTROPHE_MARKS),
+        "thousandsSeparator must be ',', '.', a space or an apostrophe",
+    )
+    if thousands in DECIMAL_SEPARATORS:
+        if decimal is None:
+            return other_separator(thousands)
+        if thousands == decimal:
+            raise InvalidParams("params.thousandsSeparator must differ from decimalSeparator")
+    return decimal
+
+
+def _separator(value: object, accepted: tuple[str, ...], message: str) -> str | None:
+    """One separator parameter: an accepted value (trimmed unless it is a space), else None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidParams(f"params.{message}")
+    if value in accepted:
+        return value
+    stripped = value.strip()
+    if not stripped:
+        return None
+    if stripped not in accepted:
+        # The value itself is not repeated: parameters never go into last_error or logs (§3.1).
+        raise InvalidParams(f"params.{message}")
+    return stripped
 
 
 def _currency(currency: object) -> str:

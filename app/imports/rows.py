@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from app.imports.amounts import AmountOutOfRange, apply_type, currency_code, parse_amount
+from app.imports.amounts import (
+    DECIMAL_POINT,
+    AmountOutOfRange,
+    apply_type,
+    currency_code,
+    parse_amount,
+)
 from app.imports.dates import ParsedDate, parse_date
 from app.imports.options import ImportOptions
 
@@ -100,16 +106,22 @@ class RowError:
 
 
 class RowParser:
-    """Parses the rows of one file: dates in one ``A/B/C`` order, the file's defaults.
+    """Parses the rows of one file: dates in one ``A/B/C`` order, amounts in one decimal
+    convention, the file's defaults.
 
     Args:
-        options: the import's parameters (default currency and category).
+        options: the import's parameters (default currency and category, decimal separator).
         date_order: ``MDY`` or ``DMY``, the order of ``A/B/C`` date cells in this file.
+        decimal_separator: ``.`` or ``,`` for this file's amount cells (e.g. inferred by the
+            reader); default ``options.decimal_separator``, else ``.``.
     """
 
-    def __init__(self, options: ImportOptions, date_order: str) -> None:
+    def __init__(
+        self, options: ImportOptions, date_order: str, decimal_separator: str | None = None
+    ) -> None:
         self.options = options
         self.date_order = date_order
+        self.decimal_separator = decimal_separator or options.decimal_separator or DECIMAL_POINT
         self._date_cache: dict[str, ParsedDate] = {}
 
     def parse(self, cells: RowCells, row_number: int) -> ParsedRow | RowError:
@@ -127,7 +139,7 @@ class RowParser:
         if parsed_date.value is None:
             return RowError(row_number, f"invalid date '{_clip(cells.date)}'")
         try:
-            amount = parse_amount(cells.amount)
+            amount = parse_amount(cells.amount, self.decimal_separator)
         except AmountOutOfRange:
             return RowError(row_number, f"amount out of range '{_clip(cells.amount)}'")
         if amount is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.imports.amounts import AmountFormat
 from app.imports.dates import ORDER_YMD
 
 MAX_ERRORS = 50
@@ -21,6 +22,7 @@ class ImportStats:
             blank rows included so that N + 1 is the spreadsheet line of simple files).
         warnings: file-level warnings (encoding fallback, ambiguous dates, ignored mappings).
         date_order: ``YMD``, ``MDY`` or ``DMY`` (contract §5.4.3).
+        amount_format: the decimal convention the amounts were read with, and its source.
         encoding: the encoding the file was read with.
         bytes_total: size of the source in bytes (per pass).
     """
@@ -30,6 +32,7 @@ class ImportStats:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     date_order: str = ORDER_YMD
+    amount_format: AmountFormat = field(default_factory=AmountFormat)
     encoding: str = "utf-8"
     bytes_total: int = 0
 
@@ -54,4 +57,5 @@ class ImportStats:
             "errors": list(self.errors),
             "warnings": list(self.warnings),
             "dateOrder": self.date_order,
+            **self.amount_format.stats_json(),
         }

@@ -146,8 +146,13 @@ def success_meta(
     rows_duplicate: int,
     rows_skipped: int,
     errors: list[Any],
+    amount_format: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The success entry (§5.4.6): the wizard reads snake_case keys, another screen camelCase."""
+    """The success entry (§5.4.6): the wizard reads snake_case keys, another screen camelCase.
+
+    ``amount_format`` (the decimal convention the amounts were read with, issue 9) is added
+    as it is.
+    """
     return {
         "status": "completed",
         "progress": 100,
@@ -159,4 +164,5 @@ def success_meta(
         "rowsDuplicate": rows_duplicate,
         "rowsTotal": rows_total,
         "errors": errors[:MAX_LOG_ERRORS],
+        **(amount_format or {}),
     }

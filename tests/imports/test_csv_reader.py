@@ -147,7 +147,7 @@ def test_only_the_first_50_errors_are_kept_but_all_skips_are_counted() -> None:
 def test_amounts_accept_symbols_separators_parentheses_and_trailing_minus(
     cell: str, expected: str
 ) -> None:
-    rows, _ = parse(csv_text(f'2024-01-15,"{cell}",A,B'))
+    rows, _ = parse(csv_text(f'2024-01-15,"{cell}",A,B'), decimalSeparator=".")
     assert str(rows[0].amount) == expected
 
 
@@ -217,7 +217,7 @@ def test_raw_payload_keeps_every_column_and_suffixes_duplicate_headers() -> None
 
 def test_quoted_fields_may_hold_delimiters_quotes_and_newlines() -> None:
     text = 'Date,Amount,Description,Category\n2024-01-15,"1,000","Lunch, ""team""\nday 2",Food\n'
-    rows, _ = parse(text)
+    rows, _ = parse(text, decimalSeparator=".")
     assert rows[0].description == 'Lunch, "team"\nday 2'
     assert rows[0].amount == Decimal("1000")
 
@@ -234,8 +234,9 @@ def test_all_line_end_styles_are_read(newline: str) -> None:
 
 def test_semicolon_and_tab_delimiters_are_detected_from_the_header() -> None:
     rows, _ = parse("Date;Amount;Description;Category\r\n2024-01-15;1.234,5;a;b\r\n")
-    # "," is always a thousands separator, even in a semicolon file.
-    assert rows[0].amount == Decimal("1.2345")
+    # Issue 9 overrules §5.4.2's "a comma is always a thousands separator": 1.234,5 reads only
+    # with a decimal comma.
+    assert rows[0].amount == Decimal("1234.5")
     rows, _ = parse("Date\tAmount\tDescription\tCategory\n2024-01-15\t-3\ta\tb\n")
     assert rows[0].amount == Decimal("-3")
 
@@ -315,6 +316,9 @@ def test_stats_json_has_the_contract_keys_and_adds_up() -> None:
         "errors": ["Row 3: invalid date 'x'"],
         "warnings": [],
         "dateOrder": "YMD",
+        "decimalSeparator": ".",
+        "thousandsSeparator": ",",
+        "decimalSeparatorSource": "either",
     }
     assert doc["rowsTotal"] == doc["rowsImported"] + doc["rowsDuplicate"] + doc["rowsSkipped"]
 
