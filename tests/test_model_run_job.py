@@ -385,6 +385,39 @@ def test_missing_initial_cash_dead_letters_with_insufficient_data_and_leaves_oth
     assert fetch_all(db, "SELECT id FROM jobs WHERE job_type = 'alert_check'") == []
 
 
+def test_an_unusable_explicit_assumption_dead_letters_naming_it_while_an_absent_one_defaults(
+    db: Database, make_org: Callable[..., str], pipeline: Callable[..., None]
+) -> None:
+    org = make_org()
+    base = {"initialCash": 500_000, "baselineRevenue": 40_000, "baselineExpenses": 55_000}
+    nan_model = insert_model(db, org, assumptions={**base, "revenueGrowth": "NaN"})
+    nan_run = insert_model_run(db, org, nan_model)
+    absurd_model = insert_model(db, org, assumptions={**base, "churnRate": 80})
+    absurd_run = insert_model_run(db, org, absurd_model)
+    absent_model = insert_model(db, org, assumptions=base)
+    absent_run = insert_model_run(db, org, absent_model)
+    nan_job = submit_model_run(db, org, nan_run, nan_model)
+    absurd_job = submit_model_run(db, org, absurd_run, absurd_model)
+    absent_job = submit_model_run(db, org, absent_run, absent_model)
+
+    pipeline()
+    for handle in (nan_job, absurd_job, absent_job):
+        handle.wait(WAIT_S)
+
+    assert (nan_job.status, nan_job.attempts) == ("dead_letter", 1)
+    assert nan_job.last_error == "InvalidParams: assumptions.revenueGrowth must be a finite number"
+    assert (absurd_job.status, absurd_job.attempts) == ("dead_letter", 1)
+    assert absurd_job.last_error.startswith(
+        "InvalidParams: assumptions.churnRate must be in [0, 1) (a monthly fraction"
+    )
+    for run in (nan_run, absurd_run):
+        row = _run(db, run)
+        assert row["status"] == "failed" and row["summary_json"] is None
+    assert absent_job.status == "completed", absent_job.last_error
+    used = _run(db, absent_run)["summary_json"]["assumptionsUsed"]
+    assert used["revenueGrowth"] == {"value": 0.0, "source": "default"}
+
+
 def test_a_run_of_another_org_or_a_malformed_run_id_dead_letters_and_touches_no_run(
     db: Database, make_org: Callable[..., str], pipeline: Callable[..., None]
 ) -> None:

@@ -341,6 +341,8 @@ def _noop(params: dict[str, Any]) -> Callable[[Builder], Planted]:
 
 IDS = ("InvalidParams", "NotFound")
 DATA = ("InsufficientData",)
+#: A present value that is not a finite number in range (issue 9, item 4): never a fallback.
+EXPLICIT = ("InvalidParams",)
 BAD_FILE = ("InvalidFile",)
 DRIVER = ("InvalidParams",)
 
@@ -410,26 +412,26 @@ CASES: tuple[Case, ...] = (
     Case(
         "model_run/initial-cash-non-numeric",
         _mr_assumptions({**DEFAULT_ASSUMPTIONS, "initialCash": "lots of money"}),
-        DATA,
-        ("initial cash",),
+        EXPLICIT,
+        ("assumptions.initialCash",),
     ),
     Case(
         "model_run/initial-cash-nan-string",
         _mr_assumptions({**DEFAULT_ASSUMPTIONS, "initialCash": "NaN"}),
-        DATA,
-        ("initial cash",),
+        EXPLICIT,
+        ("assumptions.initialCash",),
     ),
     Case(
         "model_run/initial-cash-infinity",
         _mr_assumptions(lambda b: {**DEFAULT_ASSUMPTIONS, "initialCash": b.raw(RAW_INFINITY)}),
-        DATA,
-        ("initial cash",),
+        EXPLICIT,
+        ("assumptions.initialCash",),
     ),
     Case(
         "model_run/initial-cash-huge-integer",
         _mr_assumptions({**DEFAULT_ASSUMPTIONS, "initialCash": HUGE_INT}),
-        DATA,
-        ("initial cash",),
+        EXPLICIT,
+        ("assumptions.initialCash",),
     ),
     Case(
         "model_run/assumptions-is-a-string",

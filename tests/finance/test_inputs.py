@@ -132,10 +132,10 @@ def test_no_expense_baseline_is_a_permanent_error() -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"churnRate": 1.0}, "base churnRate"),
-        ({"churnRate": -0.1}, "base churnRate"),
-        ({"revenueGrowth": -1.0}, "revenueGrowth"),
-        ({"expenseGrowth": -2}, "expenseGrowth"),
+        ({"churnRate": 1.0}, r"assumptions.churnRate must be in \[0, 1\)"),
+        ({"churnRate": -0.1}, r"assumptions.churnRate must be in \[0, 1\)"),
+        ({"revenueGrowth": -1.0}, r"assumptions.revenueGrowth must be in \(-1, 10\]"),
+        ({"expenseGrowth": -2}, r"assumptions.expenseGrowth must be in \(-1, 10\]"),
     ],
 )
 def test_rates_outside_their_meaningful_range_are_invalid_params(
@@ -170,7 +170,7 @@ def test_initial_cash_lookup_order_is_overrides_then_params_then_assumptions() -
         ({"cash": 50}, 50),
         ({"cash": "40.5"}, 40.5),
         ({"initialCash": 0, "cash": 50}, 0),
-        ({"initialCash": "not a number", "cash": 50}, 50),
+        ({"initialCash": "", "cash": 50}, 50),
     ],
 )
 def test_initial_cash_accepts_nested_numeric_strings_and_an_explicit_zero(
@@ -182,11 +182,11 @@ def test_initial_cash_accepts_nested_numeric_strings_and_an_explicit_zero(
     assert res.initial_cash == expected
 
 
-def test_a_non_numeric_value_is_skipped_and_disclosed() -> None:
+def test_a_non_numeric_value_fails_naming_the_field_instead_of_falling_through() -> None:
     assumptions = {"initialCash": "lots", "cash": 50, "baselineRevenue": 1, "baselineExpenses": 1}
-    res = resolve_inputs(build_inputs(assumptions=assumptions))
-    assert res.initial_cash == 50
-    assert "assumptions.initialCash is not numeric; ignored" in res.warnings
+    with pytest.raises(InvalidParams) as info:
+        resolve_inputs(build_inputs(assumptions=assumptions))
+    assert info.value.message == "assumptions.initialCash must be a finite number"
 
 
 def test_starting_customers_in_params_count_only_when_positive() -> None:
@@ -495,3 +495,79 @@ def test_numeric_columns_may_arrive_as_decimal() -> None:
 def test_a_negative_nol_balance_is_invalid() -> None:
     with pytest.raises(InvalidParams, match="nolBalance"):
         resolve_inputs(build_inputs(assumptions={**_BASE, "nolBalance": -5}))
+
+
+# --- explicit values must be usable (issue 9, item 4) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("A.revenueGrowth", "NaN", "assumptions.revenueGrowth must be a finite number"),
+        ("A.revenueGrowth", "Infinity", "assumptions.revenueGrowth must be a finite number"),
+        ("A.revenueGrowth", "-inf", "assumptions.revenueGrowth must be a finite number"),
+        ("A.revenueGrowth", "1e400", "assumptions.revenueGrowth must be a finite number"),
+        ("A.revenueGrowth", 1e6, "assumptions.revenueGrowth must be in (-1, 10]"),
+        ("A.revenueGrowth", True, "assumptions.revenueGrowth must be a finite number"),
+        ("A.revenueGrowth", [0.05], "assumptions.revenueGrowth must be a finite number"),
+        ("A.expenses.growth", "fast", "assumptions.expenses.growth must be a finite number"),
+        ("A.cogsPercentage", 35, "assumptions.cogsPercentage must be in [0, 10]"),
+        ("A.churnRate", 5, "assumptions.churnRate must be in [0, 1)"),
+        ("A.taxRate", 2.5, "assumptions.taxRate must be in [0, 1]"),
+        ("A.arDays", 1e9, "assumptions.arDays must be in [0, 3650]"),
+        ("A.initialCash", 1e300, "assumptions.initialCash must be in [-1e+15, 1e+15]"),
+        ("A.baselineRevenue", -5, "assumptions.baselineRevenue must be in [0, 1e+15]"),
+        ("A.customers", "NaN", "assumptions.customers must be a finite number"),
+        ("A.interestRate", -0.1, "assumptions.interestRate must be in [0, 10]"),
+        ("O.revenue.growth", "NaN", "overrides.revenue.growth must be a finite number"),
+        ("O.revenue.baseline", 1e9, "overrides.revenue.baseline must be in [0, 100]"),
+        ("O.churnRate", "Infinity", "overrides.churnRate must be a finite number"),
+        ("O.taxRate", "NaN", "overrides.taxRate must be a finite number"),
+        ("P.cashOnHand", "NaN", "params.cashOnHand must be a finite number"),
+    ],
+)
+def test_a_present_value_that_is_not_a_finite_number_in_range_fails_naming_the_field(
+    where: str, value: Any, message: str
+) -> None:
+    assumptions: dict[str, Any] = dict(_BASE)
+    params: dict[str, Any] = {}
+    root, *keys = where.split(".")
+    target = {"A": assumptions, "P": params}.get(root)
+    if root == "O":
+        target = params.setdefault("overrides", {})
+    assert target is not None
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+    target[keys[-1]] = value
+    with pytest.raises(InvalidParams) as info:
+        resolve_inputs(build_inputs(assumptions=assumptions, params=params))
+    assert info.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("absent", [None, "", "  ", {}])
+def test_an_absent_value_keeps_its_disclosed_default(absent: Any) -> None:
+    res = resolve_inputs(build_inputs(assumptions={**_BASE, "revenueGrowth": absent}))
+    assert res.revenue_growth == 0.0
+    assert res.assumptions_used["revenueGrowth"] == {"value": 0.0, "source": "default"}
+    assert res.assumptions_used["taxRate"] == {"value": 0.25, "source": "default"}
+
+
+def test_the_issues_nan_growth_no_longer_completes_at_the_zero_default() -> None:
+    with pytest.raises(InvalidParams, match="assumptions.revenueGrowth must be a finite number"):
+        resolve_inputs(build_inputs(assumptions={**_BASE, "revenueGrowth": "NaN"}))
+
+
+def test_a_manual_input_or_hiring_plan_value_that_is_not_a_number_fails_naming_it() -> None:
+    with pytest.raises(InvalidParams, match=r"^manualInputs.2024-02.revenue must be in"):
+        resolve_inputs(build_inputs(assumptions=_BASE, manual={"2024-02": {"revenue": "NaN"}}))
+    res = resolve_inputs(build_inputs(assumptions=_BASE, manual={"2024-02": {"revenue": ""}}))
+    assert res.sources[1] == "forecast"
+    for item, field in (
+        ({"month": 2, "salary": "NaN"}, "salary"),
+        ({"month": "Infinity", "salary": 90_000}, "month"),
+        ({"month": 2, "salary": 90_000, "quantity": -1}, "quantity"),
+    ):
+        with pytest.raises(InvalidParams, match=rf"^assumptions.hiringPlan\[0\].{field} must be"):
+            resolve_inputs(build_inputs(assumptions={**_BASE, "hiringPlan": [item]}))
+    res = resolve_inputs(build_inputs(assumptions={**_BASE, "hiringPlan": [{"salary": 90_000}]}))
+    assert "assumptions.hiringPlan[0] lacks a month or a salary; ignored" in res.warnings

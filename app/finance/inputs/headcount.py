@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.errors import InvalidParams
+from app.finance.inputs.bounds import HEADCOUNT, LEVEL, Bounds
 from app.finance.inputs.lookups import Context
 from app.finance.inputs.records import HeadcountPlan
 from app.finance.months import month_index, parse_month
@@ -19,6 +21,7 @@ from app.finance.numeric import as_number
 DEFAULT_BENEFITS_MULTIPLIER = 1.3
 HIRING_MONTHLY_SALARY_MAX = 5000.0  # a hiringPlan salary above this is annual
 MONTHS_PER_YEAR = 12.0
+HIRING_MONTH = Bounds(1.0, 1200.0, unit="a 1-based forecast month")
 
 
 @dataclass(frozen=True)
@@ -102,14 +105,35 @@ def _add_hiring_plan(
         ctx.warn("assumptions.hiringPlan is not a list; ignored")
         hiring_plan = []
     for index, item in enumerate(hiring_plan or []):
-        month = as_number(item.get("month")) if isinstance(item, Mapping) else None
-        salary = as_number(item.get("salary")) if isinstance(item, Mapping) else None
-        raw_qty = item.get("quantity") if isinstance(item, Mapping) else None
-        quantity = 1.0 if raw_qty is None else as_number(raw_qty)
-        if month is None or not month.is_integer() or salary is None or quantity is None:
-            ctx.warn(f"assumptions.hiringPlan[{index}] lacks a numeric month or salary; ignored")
+        fields = item if isinstance(item, Mapping) else {}
+        label = f"assumptions.hiringPlan[{index}]"
+        month = _hiring_number(fields, "month", HIRING_MONTH, label)
+        salary = _hiring_number(fields, "salary", LEVEL, label)
+        given_quantity = _hiring_number(fields, "quantity", HEADCOUNT, label)
+        quantity = 1.0 if given_quantity is None else given_quantity
+        if month is None or salary is None:
+            ctx.warn(f"{label} lacks a month or a salary; ignored")
             continue
+        if not month.is_integer():
+            raise InvalidParams(f"{label}.month must be a whole month number")
         monthly = salary if salary <= HIRING_MONTHLY_SALARY_MAX else salary / MONTHS_PER_YEAR
-        first_i = max(0, int(month) - 1)
+        first_i = int(month) - 1
         cost[first_i:] += monthly * quantity
         headcount[first_i:] += quantity
+
+
+def _hiring_number(
+    item: Mapping[str, object], key: str, bounds: Bounds, label: str
+) -> float | None:
+    """A ``hiringPlan`` item's number; None when absent.
+
+    Raises:
+        InvalidParams: present but not a finite number in ``bounds``.
+    """
+    raw = item.get(key)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    number = as_number(raw)
+    if number is None or not bounds.contains(number):
+        raise InvalidParams(f"{label}.{key} must be {bounds.describe()}")
+    return number

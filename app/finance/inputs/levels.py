@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.errors import InsufficientData
+from app.finance.inputs.bounds import COUNT, HEADCOUNT, LEVEL, MONEY, MULTIPLIER
 from app.finance.inputs.ledger import BaselineWindow, Flow, inflow, outflow
 from app.finance.inputs.lookups import (
     SOURCE_ASSUMPTION,
@@ -56,8 +57,12 @@ def resolve_opening_levels(ctx: Context, window: BaselineWindow) -> OpeningLevel
     initial_cash = _initial_cash(ctx)
     base_revenue = _base_revenue(ctx, window)
     base_expenses = _base_expenses(ctx, window)
-    revenue_multiplier = ctx.lookup("revenueMultiplier", refs("O.revenue.baseline"), 1.0)
-    expense_multiplier = ctx.lookup("expenseMultiplier", refs("O.costs.baseline"), 1.0)
+    revenue_multiplier = ctx.lookup(
+        "revenueMultiplier", refs("O.revenue.baseline", bounds=MULTIPLIER), 1.0
+    )
+    expense_multiplier = ctx.lookup(
+        "expenseMultiplier", refs("O.costs.baseline", bounds=MULTIPLIER), 1.0
+    )
     return OpeningLevels(
         initial_cash=initial_cash,
         base_revenue=base_revenue,
@@ -77,16 +82,25 @@ def resolve_kpi_inputs(ctx: Context) -> KpiInputs:
             "A.customerCount",
             "A.customers",
             "A.startingCustomers",
+            bounds=COUNT,
         ),
     )
-    cac = ctx.lookup_optional("cac", refs("A.cac", "A.unitEconomics.cac"))
-    ltv = ctx.lookup_optional("ltv", refs("A.ltv", "A.unitEconomics.ltv"))
+    cac = ctx.lookup_optional("cac", refs("A.cac", "A.unitEconomics.cac", bounds=LEVEL))
+    ltv = ctx.lookup_optional("ltv", refs("A.ltv", "A.unitEconomics.ltv", bounds=LEVEL))
     marketing = ctx.lookup_optional(
         "marketing",
-        refs("O.costs.marketing", "A.marketing", "A.marketingSpend", "A.expenses.marketing"),
+        refs(
+            "O.costs.marketing",
+            "A.marketing",
+            "A.marketingSpend",
+            "A.expenses.marketing",
+            bounds=LEVEL,
+        ),
     )
     base_headcount = ctx.lookup(
-        "baseHeadcount", refs("A.headcount", "A.currentHeadcount", "A.employees"), 0.0
+        "baseHeadcount",
+        refs("A.headcount", "A.currentHeadcount", "A.employees", bounds=HEADCOUNT),
+        0.0,
     )
     return KpiInputs(customer_count, cac, ltv, marketing, base_headcount)
 
@@ -102,6 +116,7 @@ def _initial_cash(ctx: Context) -> float:
                 "A.cash.initialCash",
                 "A.cashOnHand",
                 "A.cash",
+                bounds=MONEY,
             )
         )
     )
@@ -120,13 +135,13 @@ def _baseline(
     ctx: Context, name: str, window: BaselineWindow, flow: Flow, *assumptions: str
 ) -> Found | None:
     """The override ``O.<name>``, else the ledger level, else the assumptions (flat overrides)."""
-    found = ctx.first(refs(f"O.{name}"))
+    found = ctx.first(refs(f"O.{name}", bounds=LEVEL))
     if found is None:
         level = window.level(flow)
         if level is not None:
             found = (level, SOURCE_LEDGER)
     if found is None:
-        found = ctx.first(with_flat_overrides(refs(*assumptions)))
+        found = ctx.first(with_flat_overrides(refs(*assumptions, bounds=LEVEL)))
     return found
 
 
@@ -153,7 +168,7 @@ def _base_expenses(ctx: Context, window: BaselineWindow) -> float:
         found = _expense_components(ctx)
     else:
         for part in EXPENSE_COMPONENTS:
-            if ctx.value(Ref("O", ("costs", part))) is not None:
+            if ctx.value(Ref("O", ("costs", part), bounds=LEVEL)) is not None:
                 ctx.warn(
                     f"overrides.costs.{part} does not change baseline expenses "
                     f"(taken from {found[1]})"
@@ -164,7 +179,7 @@ def _base_expenses(ctx: Context, window: BaselineWindow) -> float:
 def _expense_components(ctx: Context) -> Found | None:
     """The sum of the expense parts that are given; an override among them makes it one."""
     parts = [
-        ctx.first(refs(f"O.costs.{n}", f"O.{n}", f"A.{n}", f"A.expenses.{n}"))
+        ctx.first(refs(f"O.costs.{n}", f"O.{n}", f"A.{n}", f"A.expenses.{n}", bounds=LEVEL))
         for n in EXPENSE_COMPONENTS
     ]
     present = [p for p in parts if p is not None]

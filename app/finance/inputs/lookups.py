@@ -3,6 +3,11 @@
 A lookup chain is a list of references such as ``"O.cash.initial"`` (``O`` overrides from
 ``params_json.overrides``, ``P`` the run's ``params_json``, ``A`` the model's assumptions); the
 first numeric value wins and is recorded with its source in ``assumptions_used``.
+
+A value that is present must be a finite number inside its :class:`~.bounds.Bounds`, or the
+run fails with ``InvalidParams`` naming the field (issue 9): an unusable explicit value never
+falls back to the next source or to a default. Absent values (missing, null, a blank string,
+or an object where a number could be nested) fall through to the next reference.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from app.errors import InvalidParams
+from app.finance.inputs.bounds import Bounds
 from app.finance.numeric import as_number
 
 SOURCE_OVERRIDE = "override"
@@ -27,11 +34,13 @@ Found = tuple[float, str]
 
 @dataclass(frozen=True)
 class Ref:
-    """One place to look: a root and a key path; ``positive_only`` counts only values > 0."""
+    """One place to look: a root and a key path; ``positive_only`` counts only values > 0;
+    ``bounds`` is the range a present value must lie in."""
 
     root: str  # "O" overrides, "P" params_json, "A" assumptions
     keys: tuple[str, ...]
     positive_only: bool = False
+    bounds: Bounds | None = None
 
     @property
     def label(self) -> str:
@@ -39,13 +48,13 @@ class Ref:
         return ".".join((_ROOT_LABEL[self.root], *self.keys))
 
 
-def refs(*specs: str) -> list[Ref]:
-    """``"O.cash.initial"``, ``"P.cashOnHand+"`` (counts only when > 0) → refs."""
+def refs(*specs: str, bounds: Bounds | None = None) -> list[Ref]:
+    """``"O.cash.initial"``, ``"P.cashOnHand+"`` (counts only when > 0) → refs in ``bounds``."""
     out = []
     for spec in specs:
         positive = spec.endswith("+")
         root, *keys = spec.rstrip("+").split(".")
-        out.append(Ref(root, tuple(keys), positive))
+        out.append(Ref(root, tuple(keys), positive, bounds))
     return out
 
 
@@ -55,7 +64,7 @@ def with_flat_overrides(chain: list[Ref]) -> list[Ref]:
     out: list[Ref] = []
     for ref in chain:
         if ref.root == "A" and len(ref.keys) == 1 and ("O", ref.keys) not in present:
-            out.append(Ref("O", ref.keys))
+            out.append(Ref("O", ref.keys, bounds=ref.bounds))
         out.append(ref)
     return out
 
@@ -88,14 +97,20 @@ class Context:
             self.warnings.append(message)
 
     def value(self, ref: Ref) -> float | None:
-        """The numeric value at ``ref``; a present non-numeric scalar is skipped with a warning."""
+        """The numeric value at ``ref``, or None when it is absent.
+
+        Raises:
+            InvalidParams: the value is present but not a finite number inside its bounds
+                (the message names the field, never the value).
+        """
         raw = _dig(self.roots[ref.root], ref.keys)
-        if raw is None or isinstance(raw, Mapping):
+        if raw is None or isinstance(raw, Mapping) or (isinstance(raw, str) and not raw.strip()):
             return None
         number = as_number(raw)
         if number is None:
-            self.warn(f"{ref.label} is not numeric; ignored")
-            return None
+            raise InvalidParams(f"{ref.label} must be a finite number")
+        if ref.bounds is not None and not ref.bounds.contains(number):
+            raise InvalidParams(f"{ref.label} must be {ref.bounds.describe()}")
         if ref.positive_only and number <= 0:
             return None
         return number

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from app.errors import InvalidParams
+from app.finance.inputs.bounds import MONEY
 from app.finance.inputs.ledger import MonthTotals
 from app.finance.inputs.lookups import Context, mapping
 from app.finance.inputs.records import DriverInput
@@ -68,7 +70,7 @@ def month_sources(
     sources: list[str] = []
     actual_months: set[str] = set()
     for i, key in enumerate(months):
-        values = _manual_values(ctx, key, manual.get(key))
+        values = _manual_values(key, manual.get(key))
         if values:
             source = SOURCE_MANUAL
         elif key in ledger:
@@ -86,19 +88,23 @@ def month_sources(
     return MonthSources(tuple(sources), given, mask, actual_months)
 
 
-def _manual_values(ctx: Context, key: str, entry: object) -> dict[str, float]:
-    """The numeric lines of ``manualInputs.<key>``; a non-numeric one is skipped with a warning."""
+def _manual_values(key: str, entry: object) -> dict[str, float]:
+    """The lines of ``manualInputs.<key>`` that are given (null or blank lines are not).
+
+    Raises:
+        InvalidParams: a given line is not a finite amount (never silently replaced by the
+            forecast).
+    """
     values: dict[str, float] = {}
     if not isinstance(entry, Mapping):
         return values
     for line in LINES:
         raw = entry.get(line)
-        if raw is None:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         number = as_number(raw)
-        if number is None:
-            ctx.warn(f"manualInputs.{key}.{line} is not numeric; ignored")
-            continue
+        if number is None or not MONEY.contains(number):
+            raise InvalidParams(f"manualInputs.{key}.{line} must be {MONEY.describe()}")
         values[line] = number
     return values
 

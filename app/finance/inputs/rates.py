@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.errors import InvalidParams
+from app.finance.inputs.bounds import BASE_CHURN, CHURN, GROWTH, SHARE
 from app.finance.inputs.ledger import BaselineWindow, Flow, inflow, outflow
 from app.finance.inputs.lookups import (
     SOURCE_DEFAULT,
@@ -40,30 +40,41 @@ class Rates:
 
 
 def resolve_rates(ctx: Context, window: BaselineWindow) -> Rates:
-    """Growth rates, then cogsPercentage, then churn; each checked against its range.
+    """Growth rates, then cogsPercentage, then churn; an explicit one checked against its range.
 
     Raises:
-        InvalidParams: a churn outside [0, 1) (c₀) or [0, 1] (c), or a growth ≤ −1.
+        InvalidParams: an explicit rate that is not a finite number in its range (a churn
+            outside [0, 1) (c₀) or [0, 1] (c), a growth ≤ −1 or above 10, …).
     """
     revenue_growth = _growth(
         ctx,
         "revenueGrowth",
-        refs("O.revenue.growth", "O.revenueGrowth", "A.revenueGrowth", "A.revenue.growth"),
+        refs(
+            "O.revenue.growth",
+            "O.revenueGrowth",
+            "A.revenueGrowth",
+            "A.revenue.growth",
+            bounds=GROWTH,
+        ),
         window,
         inflow,
     )
     expense_growth = _growth(
         ctx,
         "expenseGrowth",
-        refs("O.costs.growth", "O.expenseGrowth", "A.expenseGrowth", "A.expenses.growth"),
+        refs(
+            "O.costs.growth",
+            "O.expenseGrowth",
+            "A.expenseGrowth",
+            "A.expenses.growth",
+            bounds=GROWTH,
+        ),
         window,
         outflow,
     )
     cogs_percentage = _cogs_percentage(ctx, window)
     base_churn, churn_rate = _churn(ctx)
-    rates = Rates(revenue_growth, expense_growth, cogs_percentage, base_churn, churn_rate)
-    _check_ranges(rates)
-    return rates
+    return Rates(revenue_growth, expense_growth, cogs_percentage, base_churn, churn_rate)
 
 
 def _growth(ctx: Context, name: str, chain: list[Ref], window: BaselineWindow, flow: Flow) -> float:
@@ -82,7 +93,7 @@ def _growth(ctx: Context, name: str, chain: list[Ref], window: BaselineWindow, f
 
 def _cogs_percentage(ctx: Context, window: BaselineWindow) -> float:
     """Explicit, else the ledger's cogs share of revenue, else the default."""
-    found = ctx.first(refs("O.cogsPercentage", "A.cogsPercentage"))
+    found = ctx.first(refs("O.cogsPercentage", "A.cogsPercentage", bounds=SHARE))
     if found is None:
         share = window.cogs_share()
         if share is not None:
@@ -95,24 +106,13 @@ def _cogs_percentage(ctx: Context, window: BaselineWindow) -> float:
 
 def _churn(ctx: Context) -> tuple[float | None, float | None]:
     """c₀ from the assumptions only; c from an override, else c₀ (with c₀'s source)."""
-    found = ctx.first(refs("A.churnRate", "A.revenue.churnRate"))
+    found = ctx.first(refs("A.churnRate", "A.revenue.churnRate", bounds=BASE_CHURN))
     base_churn = None if found is None else found[0]
     base_source = SOURCE_DEFAULT if found is None else found[1]
     ctx.record("baseChurnRate", base_churn, base_source)
-    override = ctx.first(refs("O.revenue.churn", "O.churnRate"))
+    override = ctx.first(refs("O.revenue.churn", "O.churnRate", bounds=CHURN))
     if override is None:
         ctx.record("churnRate", base_churn, base_source)
         return base_churn, base_churn
     ctx.record("churnRate", *override)
     return base_churn, override[0]
-
-
-def _check_ranges(rates: Rates) -> None:
-    if rates.base_churn is not None and not 0.0 <= rates.base_churn < 1.0:
-        raise InvalidParams("base churnRate must be in [0, 1)")
-    if rates.churn_rate is not None and not 0.0 <= rates.churn_rate <= 1.0:
-        raise InvalidParams("churnRate must be in [0, 1]")
-    if rates.revenue_growth <= -1.0:
-        raise InvalidParams("revenueGrowth must be greater than -1")
-    if rates.expense_growth <= -1.0:
-        raise InvalidParams("expenseGrowth must be greater than -1")
