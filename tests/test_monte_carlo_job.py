@@ -314,3 +314,63 @@ def test_a_simulation_already_done_completes_as_a_noop_without_rewriting_it(
     }
     assert _mc_row(db, mc)["percentiles_json"] == {"kept": True}
     assert _billing(db, org) == []
+
+
+def _independent_month_12_cash(
+    *, cash: float, revenue: float, expenses: float, cogs: float, growth: float, churn: float
+) -> float:
+    """§5.1.4–5.1.5 for a model without AR/AP, capex, PPE or debt, written out month by month
+    (an independent check of the engine, default tax 25 % with loss carry-forward)."""
+    opex = max(0.0, expenses - revenue * cogs)
+    nol = 0.0
+    for month in range(12):
+        if month:
+            revenue *= (1 + growth) * (1 - churn)
+        ebt = revenue * (1 - cogs) - opex
+        if ebt <= 0:
+            nol, tax = nol - ebt, 0.0
+        else:
+            used = min(nol, ebt)
+            nol, tax = nol - used, (ebt - used) * 0.25
+        cash += ebt - tax
+    return cash
+
+
+def test_the_web_uis_small_churn_is_simulated_as_percent_and_the_units_read_are_listed(
+    db: Database, make_org: Callable[..., str], pipeline: Callable[..., None]
+) -> None:
+    org = make_org()
+    assumptions = {
+        "initialCash": 1_500_000,
+        "baselineRevenue": 100_000,
+        "baselineExpenses": 55_000,
+        "cogsPercentage": 0.3,
+    }
+    model, run = _model_with_run(db, org, assumptions=assumptions)
+    mc = insert_monte_carlo_job(db, org, run, num_simulations=2_000)
+    ui_drivers = [
+        {"id": "revenue_growth", "mean": 5, "stdDev": 1, "distribution": "normal"},
+        {"id": "churn_rate", "mean": 0.8, "stdDev": 0.2, "min": 0, "max": 5,
+         "distribution": "normal"},
+        {"id": "tax_rate", "mean": 0.25, "stdDev": 0, "unit": "ratio"},
+    ]  # fmt: skip
+    handle = submit_monte_carlo(db, org, mc, run, model, num_simulations=2_000, drivers=ui_drivers)
+
+    pipeline()
+    handle.wait(WAIT_S)
+
+    assert handle.status == "completed", handle.last_error
+    doc = _mc_row(db, mc)["percentiles_json"]
+    median = doc["monthly"]["2025-12"]["p50"]
+    expected = _independent_month_12_cash(
+        cash=1_500_000, revenue=100_000, expenses=55_000, cogs=0.3, growth=0.05, churn=0.008
+    )
+    assert expected == pytest.approx(2.07e6, rel=0.01)
+    assert median == pytest.approx(expected, rel=0.01)  # read as 80 %, it is about 1.28 M
+    meta = doc["meta"]
+    assert meta["driverUnits"] == {
+        "churn_rate": {"unit": "percent", "source": "list form"},
+        "revenue_growth": {"unit": "percent", "source": "list form"},
+        "tax_rate": {"unit": "ratio", "source": "unit"},
+    }
+    assert sorted(meta["percentScaledDrivers"]) == ["churn_rate", "revenue_growth"]

@@ -3,6 +3,11 @@
 Order of operations for every sample: draw → clip to ``min``/``max`` (driver units) → percent
 scaling → semantic clip of the engine input. Invalid specs raise ``InvalidParams`` naming the
 driver; nothing silently becomes a constant or N(0, 1).
+
+Units of rate drivers (issue 9 overrules §5.2.3 for the list form): an explicit ``unit`` wins;
+a list-form (web UI) driver without one is in percent, whatever its centre; only a dict-form
+driver without one falls back to "percent if its centre is above 1". Each driver records the
+unit it was read in and why (:attr:`DriverSpec.unit`, :attr:`DriverSpec.unit_source`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import ComputeError, InvalidParams
+from app.finance.driver_units import UNIT_FROM_TARGET, UNIT_PERCENT, UNIT_UNUSED, read_unit
 from app.finance.engine import ENGINE_INPUTS
 from app.finance.numeric import as_number
 
@@ -63,8 +69,6 @@ SEMANTIC_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "apDays": (0.0, None),
     "opexVariance": (-1.0, None),
 }
-_PERCENT_UNITS = frozenset({"%", "percent", "pct"})
-_RATIO_UNITS = frozenset({"ratio", "fraction"})
 _LIST_NAME_KEYS = ("id", "name", "key", "driver", "driverName")
 _DISTRIBUTION_ALIASES = {"fixed": "constant"}
 DISTRIBUTIONS = ("normal", "lognormal", "triangular", "uniform", "beta", "gamma", "constant")
@@ -125,6 +129,8 @@ class DriverSpec:
         clip_max: upper clip in driver units.
         target: the engine input it replaces, or None (unused).
         percent_scaled: samples are divided by 100.
+        unit: the unit it was read in: ``percent``, ``ratio``, ``days`` or ``unused``.
+        unit_source: why: ``unit`` (its own), ``list form``, ``centre`` or ``engine input``.
     """
 
     name: str
@@ -134,6 +140,8 @@ class DriverSpec:
     clip_max: float | None
     target: str | None
     percent_scaled: bool
+    unit: str = UNIT_UNUSED
+    unit_source: str = UNIT_FROM_TARGET
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
         """Draw, clip, scale and clip semantically; ``shape`` = (paths, months)."""
@@ -217,22 +225,23 @@ def _driver_name(item: Mapping[str, Any], index: int) -> str:
     return f"driver_{index}"
 
 
-def _raw_items(drivers: object) -> list[tuple[str, Any]]:
+def _raw_items(drivers: object) -> tuple[list[tuple[str, Any]], bool]:
+    """``(name, spec)`` pairs, and whether they came in the list (web UI) form."""
     if drivers is None:
-        return []
+        return [], False
     if isinstance(drivers, Mapping):
-        return [(str(name), spec) for name, spec in drivers.items()]
+        return [(str(name), spec) for name, spec in drivers.items()], False
     if isinstance(drivers, list):
         items: list[tuple[str, Any]] = []
         for index, item in enumerate(drivers):
             if not isinstance(item, Mapping):
                 raise InvalidParams(f"driver 'driver_{index}': spec must be an object")
             items.append((_driver_name(item, index), item))
-        return items
+        return items, True
     raise InvalidParams("drivers must be an object or a list")
 
 
-def _parse_one(name: str, raw: object) -> DriverSpec:
+def _parse_one(name: str, raw: object, list_form: bool = False) -> DriverSpec:
     if not isinstance(raw, Mapping):
         raise _SpecReader(name, {}).fail("spec must be an object")
     r = _SpecReader(name, raw)
@@ -329,16 +338,14 @@ def _parse_one(name: str, raw: object) -> DriverSpec:
         centre = value
 
     target = DRIVER_TARGETS.get(normalise_name(name))
-    percent_scaled = False
-    if target in RATE_TARGETS:
-        unit_raw = raw.get("unit")
-        unit = unit_raw.strip().lower() if isinstance(unit_raw, str) else unit_raw
-        if unit in _PERCENT_UNITS:
-            percent_scaled = True
-        elif unit in (None, ""):
-            percent_scaled = abs(centre) > 1
-        elif unit not in _RATIO_UNITS:
-            raise r.fail("unit must be %, percent, pct, ratio or fraction")
+    unit, unit_source = read_unit(
+        raw.get("unit"),
+        target=target,
+        rate=target in RATE_TARGETS,
+        centre=centre,
+        list_form=list_form,
+        fail=r.fail,
+    )
     return DriverSpec(
         name=name,
         distribution=distribution,
@@ -346,21 +353,26 @@ def _parse_one(name: str, raw: object) -> DriverSpec:
         clip_min=clip_min,
         clip_max=clip_max,
         target=target,
-        percent_scaled=percent_scaled,
+        percent_scaled=unit == UNIT_PERCENT,
+        unit=unit,
+        unit_source=unit_source,
     )
 
 
 def parse_drivers(drivers: object) -> list[DriverSpec]:
     """Validate every driver (dict or list form), in sorted-name order.
 
+    List-form (web UI) rate drivers are in percent unless they carry a ``unit``.
+
     Raises:
         InvalidParams: a malformed spec, a duplicate name, or two drivers for one engine input.
     """
     specs: dict[str, DriverSpec] = {}
-    for name, raw in _raw_items(drivers):
+    items, list_form = _raw_items(drivers)
+    for name, raw in items:
         if name in specs:
             raise _SpecReader(name, {}).fail("duplicate driver name")
-        specs[name] = _parse_one(name, raw)
+        specs[name] = _parse_one(name, raw, list_form)
     by_target: dict[str, str] = {}
     for name in sorted(specs):
         target = specs[name].target

@@ -234,6 +234,8 @@ def run_monte_carlo(
         "drivers": [s.name for s in specs if s.target is not None],
         "unusedDrivers": [s.name for s in specs if s.target is None],
         "percentScaledDrivers": [s.name for s in specs if s.percent_scaled],
+        # Every driver's unit as read, and why (issue 9): its own unit, the list form, its centre.
+        "driverUnits": {s.name: {"unit": s.unit, "source": s.unit_source} for s in specs},
         "engineVersion": engine_version,
         "assumptionsUsed": assumptions_used_json(res.assumptions_used),
         "warnings": list(res.warnings),

@@ -226,6 +226,33 @@ def test_list_drivers_take_their_name_from_any_alias(key: str) -> None:
     assert spec.target == "revenueGrowth" and spec.percent_scaled
 
 
+@pytest.mark.parametrize(
+    ("drivers", "scaled", "unit", "source"),
+    [
+        ([{"id": "churn_rate", "mean": 0.8, "stdDev": 0.2}], True, "percent", "list form"),
+        ([{"id": "churn_rate", "mean": 2, "stdDev": 1}], True, "percent", "list form"),
+        ([{"id": "churn", "dist": "uniform", "min": 0.2, "max": 0.9}], True, "percent", "list form"),
+        ([{"id": "churn_rate", "mean": 0.8, "sd": 0.2, "unit": "ratio"}], False, "ratio", "unit"),
+        ([{"id": "tax_rate", "mean": 25, "sd": 1, "unit": "%"}], True, "percent", "unit"),
+        ({"churn_rate": {"mean": 0.8, "stdDev": 0.2}}, False, "ratio", "centre"),
+        ({"churn_rate": {"mean": 2, "stdDev": 1}}, True, "percent", "centre"),
+        ({"churn_rate": {"mean": 0.8, "stdDev": 0.2, "unit": "pct"}}, True, "percent", "unit"),
+        ([{"id": "ar_days", "mean": 0.8, "stdDev": 0.1}], False, "days", "engine input"),
+        ([{"id": "cac", "mean": 0.8, "stdDev": 0.1}], False, "unused", "engine input"),
+    ],
+)
+def test_list_form_rates_are_percent_unless_they_carry_a_unit_and_dict_form_keeps_its_rules(
+    drivers: Any, scaled: bool, unit: str, source: str
+) -> None:
+    (spec,) = parse_drivers(drivers)
+    assert (spec.percent_scaled, spec.unit, spec.unit_source) == (scaled, unit, source)
+
+
+def test_the_web_uis_small_churn_is_simulated_as_percent_not_as_a_fraction() -> None:
+    (spec,) = parse_drivers([{"id": "churn_rate", "mean": 0.8, "stdDev": 0.2, "min": 0}])
+    assert draw(spec).mean() == pytest.approx(0.008, rel=0.05)
+
+
 def test_unnamed_list_drivers_are_named_by_index_and_sorted() -> None:
     specs = parse_drivers([{"id": "zeta", "mean": 1, "sd": 0}, {"mean": 1, "sd": 0}])
     assert [s.name for s in specs] == ["driver_1", "zeta"]

@@ -377,7 +377,8 @@ def test_percentiles_json_has_every_contract_key_and_consistent_shapes() -> None
     drivers = [
         {"id": "revenue_growth", "mean": 8, "stdDev": 2, "min": 0, "max": 20,
          "distribution": "normal"},
-        {"id": "opexVariance", "mean": 0, "stdDev": 0.1, "distribution": "normal"},
+        {"id": "opexVariance", "mean": 0, "stdDev": 0.1, "distribution": "normal",
+         "unit": "ratio"},
         {"id": "cac", "mean": 100, "stdDev": 10, "distribution": "normal"},
         {"mean": 1, "stdDev": 0},
     ]  # fmt: skip
@@ -397,7 +398,14 @@ def test_percentiles_json_has_every_contract_key_and_consistent_shapes() -> None
     assert (meta["numSimulations"], meta["months"], meta["startMonth"]) == (4_000, 12, "2024-01")
     assert meta["drivers"] == ["opexVariance", "revenue_growth"]
     assert meta["unusedDrivers"] == ["cac", "driver_3"]
+    # List form (web UI): rates are percent unless they carry a unit, whatever their centre.
     assert meta["percentScaledDrivers"] == ["revenue_growth"]
+    assert meta["driverUnits"] == {
+        "cac": {"unit": "unused", "source": "engine input"},
+        "driver_3": {"unit": "unused", "source": "engine input"},
+        "opexVariance": {"unit": "ratio", "source": "unit"},
+        "revenue_growth": {"unit": "percent", "source": "list form"},
+    }
     assert (meta["randomSeed"], meta["paramsHash"], meta["baseModelRunId"]) == (
         9,
         "hash-1",
