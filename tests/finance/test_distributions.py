@@ -231,7 +231,12 @@ def test_list_drivers_take_their_name_from_any_alias(key: str) -> None:
     [
         ([{"id": "churn_rate", "mean": 0.8, "stdDev": 0.2}], True, "percent", "list form"),
         ([{"id": "churn_rate", "mean": 2, "stdDev": 1}], True, "percent", "list form"),
-        ([{"id": "churn", "dist": "uniform", "min": 0.2, "max": 0.9}], True, "percent", "list form"),
+        (
+            [{"id": "churn", "dist": "uniform", "min": 0.2, "max": 0.9}],
+            True,
+            "percent",
+            "list form",
+        ),  # noqa: E501
         ([{"id": "churn_rate", "mean": 0.8, "sd": 0.2, "unit": "ratio"}], False, "ratio", "unit"),
         ([{"id": "tax_rate", "mean": 25, "sd": 1, "unit": "%"}], True, "percent", "unit"),
         ({"churn_rate": {"mean": 0.8, "stdDev": 0.2}}, False, "ratio", "centre"),
