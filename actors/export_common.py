@@ -34,9 +34,15 @@ from app.jobtypes.exports import (
 from app.logging_setup import log_event
 from app.reports.csv_export import render_csv
 from app.reports.data import Needs, ReportData
-from app.reports.pdf import render_pdf, template_needs
+from app.reports.pdf import FALLBACK_TEMPLATE, render_pdf, template_needs
+from app.reports.pdf.registry import find_template
 from app.reports.pptx_deck import render_pptx
-from app.storage import export_content_type, export_key, make_object_store
+from app.storage import (
+    export_content_type,
+    export_download_name,
+    export_key,
+    make_object_store,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +59,19 @@ class ExportKind:
         export_types: the ``exports.type`` values this job type accepts.
         needs: the optional context the renderer reads (given the job's parameters).
         render: the pure renderer, adapted.
+        report: the report's name in the download file name (``executive-summary``); by
+            default the export type.
     """
 
     label: str
     export_types: tuple[str, ...]
     needs: Callable[[JobContext, ExportRow], Needs]
     render: Renderer
+    report: Callable[[JobContext, ExportRow], str] | None = None
+
+    def report_name(self, ctx: JobContext, export: ExportRow) -> str:
+        """The report part of the download name."""
+        return self.report(ctx, export) if self.report is not None else export.type
 
 
 def _pdf_needs(ctx: JobContext, export: ExportRow) -> Needs:
@@ -67,6 +80,11 @@ def _pdf_needs(ctx: JobContext, export: ExportRow) -> Needs:
 
 def _render_pdf(data: ReportData, ctx: JobContext, export: ExportRow) -> tuple[bytes, list[str]]:
     return render_pdf(data, export.template(ctx.params))
+
+
+def _pdf_report(ctx: JobContext, export: ExportRow) -> str:
+    """The name of the template the PDF is rendered with (the fallback's for unknown names)."""
+    return (find_template(export.template(ctx.params)) or FALLBACK_TEMPLATE).name
 
 
 def _include_monte_carlo(ctx: JobContext) -> bool:
@@ -83,17 +101,20 @@ def _render_pptx(data: ReportData, ctx: JobContext, export: ExportRow) -> tuple[
 
 
 def _render_csv(data: ReportData, ctx: JobContext, export: ExportRow) -> tuple[bytes, list[str]]:
-    return render_csv(data.summary), []
+    return render_csv(data.summary, currency=data.currency), []
 
 
-PDF_KIND = ExportKind("PDF", ("pdf", "memo"), _pdf_needs, _render_pdf)
+PDF_KIND = ExportKind("PDF", ("pdf", "memo"), _pdf_needs, _render_pdf, _pdf_report)
 PPTX_KIND = ExportKind(
     "PPTX",
     ("pptx",),
     lambda ctx, _: Needs(monte_carlo=_include_monte_carlo(ctx)),
     _render_pptx,
+    lambda ctx, _: "investor-update",
 )
-CSV_KIND = ExportKind("CSV", ("csv",), lambda ctx, _: Needs(), _render_csv)
+CSV_KIND = ExportKind(
+    "CSV", ("csv",), lambda ctx, _: Needs(), _render_csv, lambda ctx, _: "financial-model"
+)
 
 
 def run_export(kind: ExportKind) -> None:
@@ -130,7 +151,12 @@ def run_export(kind: ExportKind) -> None:
     s3_key: str | None = None
     if store is not None:
         s3_key = export_key(export.org_id, export.id, export.type)
-        store.put_bytes(s3_key, content, export_content_type(export.type))
+        download_name = export_download_name(
+            data.org_name, kind.report_name(ctx, export), data.generated_on, export.type
+        )
+        store.put_bytes(
+            s3_key, content, export_content_type(export.type), download_name=download_name
+        )
     ctx.progress(90, "Export stored")
     log_event(
         logger,

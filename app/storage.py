@@ -13,7 +13,10 @@ permanent), and :meth:`ObjectStore.exists` lets a caller ask first.
 
 from __future__ import annotations
 
+import datetime
 import io
+import re
+import unicodedata
 from typing import Any, BinaryIO, Protocol
 
 import boto3
@@ -54,6 +57,10 @@ EXPORT_FILES: dict[str, tuple[str, str]] = {
     ),
     "csv": ("export.csv", "text/csv"),
 }
+
+DOWNLOAD_PART_MAX_CHARS = 60
+_UNSAFE_RUN = re.compile(r"[^A-Za-z0-9]+")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 # S3 error codes that retrying cannot fix.
 _CONFIG_ERROR_CODES = frozenset(
@@ -126,6 +133,33 @@ def export_content_type(kind: str) -> str:
     return _export_file(kind)[1]
 
 
+def export_download_name(org_name: str, report: str, day: datetime.date, kind: str) -> str:
+    """The file name a browser saves an export as: ``<org>_<report>_<YYYY-MM-DD>.<ext>``.
+
+    Only ASCII letters, digits, ``-``, ``_`` and ``.`` survive (accents are dropped, other
+    runs become ``-``), so the name is safe in a header and on any file system.
+
+    Raises:
+        ValueError: for an unknown kind.
+    """
+    extension = _export_file(kind)[0].rsplit(".", 1)[-1]
+    org = _safe_part(org_name) or "org"
+    name = _safe_part(report) or "export"
+    return f"{org}_{name}_{day.isoformat()}.{extension}"
+
+
+def content_disposition(file_name: str) -> str:
+    """``attachment; filename="<file_name>"`` for a name of safe characters only."""
+    if not _SAFE_NAME.fullmatch(file_name):
+        raise ValueError("a download name must consist of letters, digits, '-', '_' and '.'")
+    return f'attachment; filename="{file_name}"'
+
+
+def _safe_part(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNSAFE_RUN.sub("-", ascii_text).strip("-").lower()[:DOWNLOAD_PART_MAX_CHARS].strip("-")
+
+
 def upload_key(org_id: str, file_id: str) -> str:
     """The backend's key of a CSV upload (the job reads ``params.s3Key``; this is for tests)."""
     return UPLOAD_KEY.format(org_id=org_id, file_id=file_id)
@@ -141,8 +175,11 @@ def _export_file(kind: str) -> tuple[str, str]:
 class ObjectStore(Protocol):
     """Where files go when S3 is on."""
 
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        """Store ``data`` under ``key`` (overwriting)."""
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str, *, download_name: str | None = None
+    ) -> None:
+        """Store ``data`` under ``key`` (overwriting); ``download_name`` sets the object's
+        ``Content-Disposition`` (the name a browser saves it as)."""
         ...
 
     def open_stream(self, key: str) -> tuple[BinaryIO, int]:
@@ -188,11 +225,21 @@ class S3ObjectStore:
     def __repr__(self) -> str:
         return f"S3ObjectStore(bucket={self.bucket!r}, region={self.region!r})"
 
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        """Upload ``data`` (retried by botocore on transient errors)."""
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str, *, download_name: str | None = None
+    ) -> None:
+        """Upload ``data`` (retried by botocore on transient errors).
+
+        Raises:
+            ValueError: ``download_name`` holds characters other than letters, digits,
+                ``-``, ``_`` and ``.``.
+        """
+        extra: dict[str, str] = {}
+        if download_name is not None:
+            extra["ContentDisposition"] = content_disposition(download_name)
         try:
             self._client.put_object(
-                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
+                Bucket=self.bucket, Key=key, Body=data, ContentType=content_type, **extra
             )
         except Exception as exc:
             raise self._classify(exc, "upload", key) from exc

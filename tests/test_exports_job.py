@@ -4,12 +4,15 @@ job's outcome (contract §5.3)."""
 
 from __future__ import annotations
 
+import datetime
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pptx import Presentation
+from pypdf import PdfReader
 
 from app.db import Database
 from app.reports.csv_export import render_csv
@@ -140,6 +143,57 @@ def test_each_export_type_lands_at_its_contract_key_on_s3_and_not_in_file_data(
     assert "Monte Carlo Risk Analysis" in titles  # the done simulation of the run was read
 
 
+def test_s3_exports_name_their_download_and_documents_carry_real_metadata_and_the_org_page(
+    db, make_org, start, s3_bucket, summary
+):
+    org = make_org("Müller & Söhne GmbH / Berlin", currency="EUR")
+    run = insert_done_run(db, org, summary)
+    exports = {kind: insert_export(db, org, run, type=kind) for kind in ("pdf", "pptx", "csv")}
+    jobs = {
+        kind: submit_export(db, org, exports[kind], run, type=kind, template="investor-update")
+        for kind in exports
+    }
+    with db.transaction() as cur:
+        cur.execute("SELECT clock_timestamp() AS t")
+        before = cur.fetchone()["t"]
+    start(s3_process_env(s3_bucket))
+    endpoint, bucket = s3_bucket
+    client = s3_client(endpoint)
+    for job in jobs.values():
+        assert job.wait(timeout=60).status == "completed", job.last_error
+    with db.transaction() as cur:
+        cur.execute("SELECT clock_timestamp() AS t")
+        after = cur.fetchone()["t"]
+    day = after.astimezone(datetime.UTC).date().isoformat()
+    stored = {}
+    for kind, (report, extension) in {
+        "pdf": ("investor-update", "pdf"),
+        "pptx": ("investor-update", "pptx"),
+        "csv": ("financial-model", "csv"),
+    }.items():
+        got = client.get_object(Bucket=bucket, Key=export_key(org, exports[kind], kind))
+        assert got["ContentDisposition"] == (
+            f'attachment; filename="muller-sohne-gmbh-berlin_{report}_{day}.{extension}"'
+        )
+        stored[kind] = got["Body"].read()
+
+    pdf = PdfReader(io.BytesIO(stored["pdf"]))
+    assert pdf.metadata.author == "Müller & Söhne GmbH / Berlin"
+    assert pdf.metadata.title == "Investor Update Report – Müller & Söhne GmbH / Berlin"
+    created = pdf.metadata.creation_date
+    assert before - datetime.timedelta(seconds=1) <= created <= after
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4
+    text = pdf_text(stored["pdf"])
+    assert re.search(r"(?<![\d.,])999(?![\d,])", text) is None and "No burn" in text
+    deck = Presentation(io.BytesIO(stored["pptx"])).core_properties
+    assert deck.author == "Müller & Söhne GmbH / Berlin"
+    deck_created = deck.created.replace(tzinfo=datetime.UTC)
+    assert before - datetime.timedelta(seconds=1) <= deck_created <= after
+    assert stored["csv"].startswith(b"Metric,Value\r\ncurrency,EUR\r\n")
+    assert b"runwayMonths,No burn\r\n" in stored["csv"]
+
+
 def test_without_s3_each_export_keeps_its_bytes_in_file_data_and_bills_once(
     db, make_org, start, summary
 ):
@@ -157,7 +211,7 @@ def test_without_s3_each_export_keeps_its_bytes_in_file_data_and_bills_once(
         meta = _success_meta(db, job.id)
         assert meta == {"exportId": exports[kind], "s3Key": None, "fileSize": len(row["file_data"])}
     # The CSV is exactly the renderer's output for the stored summary.
-    assert _export(db, exports["csv"])["file_data"] == render_csv(summary)
+    assert _export(db, exports["csv"])["file_data"] == render_csv(summary, currency="USD")
     billing = _billing(db, org)
     assert set(billing) <= {"export_cpu_seconds", "export_compute_cost"}
     assert len(billing["export_cpu_seconds"]) == len(FILES)

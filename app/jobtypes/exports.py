@@ -188,6 +188,7 @@ def load_report_data(
         run_type=str(run["run_type"]),
         summary=summary,
         generated_on=now.astimezone(datetime.UTC).date(),
+        generated_at=now.astimezone(datetime.UTC),
         ledger_monthly=ledger,
         top_expense_categories=categories,
         budget_rows=budget_rows,

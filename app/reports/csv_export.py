@@ -1,4 +1,9 @@
-"""The ``export_csv`` file (contract §5.3.3): exact bytes, RFC 4180, CRLF, no BOM."""
+"""The ``export_csv`` file (contract §5.3.3): exact bytes, RFC 4180, CRLF, no BOM.
+
+Issue 9 adds to the contract's format: a ``currency`` row first (the org currency the money
+columns are in), and the engine's 999 runway sentinel written as ``No burn``, never as a
+number.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.reports.data import month_records
+from app.reports.money import NO_BURN, is_no_burn
 
 METRIC_KEYS: tuple[str, ...] = (
     "revenue",
@@ -63,6 +69,8 @@ MONTH_KEYS: tuple[str, ...] = (
     "source",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+RUNWAY_KEYS = frozenset({"runwayMonths", "runwayFromStartMonths"})
+CURRENCY_KEY = "currency"
 
 
 def cell(value: Any) -> str:
@@ -86,15 +94,30 @@ def cell(value: Any) -> str:
     return text
 
 
-def render_csv(summary: Mapping[str, Any]) -> bytes:
-    """The CSV export of a ``summary_json``: the metric section, an empty line, the months."""
+def _value(record: Mapping[str, Any], key: str) -> str:
+    """The cell of ``record[key]``; a runway that is the no-burn sentinel reads ``No burn``."""
+    value = record.get(key)
+    if key in RUNWAY_KEYS and is_no_burn(value, record.get("burnRate")):
+        return NO_BURN
+    return cell(value)
+
+
+def render_csv(summary: Mapping[str, Any], currency: str | None = None) -> bytes:
+    """The CSV export of a ``summary_json``: the metric section, an empty line, the months.
+
+    Args:
+        summary: ``model_runs.summary_json``.
+        currency: the org currency; when given, the first metric row states it.
+    """
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(["Metric", "Value"])
+    if currency is not None:
+        writer.writerow([CURRENCY_KEY, cell(currency.strip().upper())])
     for key in METRIC_KEYS:
-        writer.writerow([key, cell(summary.get(key))])
+        writer.writerow([key, _value(summary, key)])
     out.write("\r\n")
     writer.writerow(["Month", *MONTH_KEYS])
     for month, record in month_records(summary.get("monthly")):
-        writer.writerow([cell(month), *(cell(record.get(key)) for key in MONTH_KEYS)])
+        writer.writerow([cell(month), *(_value(record, key) for key in MONTH_KEYS)])
     return out.getvalue().encode("utf-8")

@@ -62,6 +62,8 @@ class ReportData:
             ``[{"category": str, "budget": float, "actual": float}]`` (actual = ledger expenses
             whose category equals the budget category, case-insensitive).
         monte_carlo: ``percentiles_json`` (§5.2.5) of the newest ``done`` simulation, or None.
+        generated_at: the moment of generation (database clock), for document metadata;
+            None means midnight UTC of ``generated_on``.
     """
 
     org_name: str
@@ -75,6 +77,15 @@ class ReportData:
     budget_rows: Sequence[Mapping[str, Any]] = field(default_factory=list)
     budget_categories: Sequence[Mapping[str, Any]] = field(default_factory=list)
     monte_carlo: Mapping[str, Any] | None = None
+    generated_at: datetime.datetime | None = None
+
+    @property
+    def created_at(self) -> datetime.datetime:
+        """When the document was made, timezone-aware (UTC when only the date is known)."""
+        if self.generated_at is not None:
+            moment = self.generated_at
+            return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+        return datetime.datetime.combine(self.generated_on, datetime.time(), datetime.UTC)
 
     @property
     def short_run_id(self) -> str:
@@ -265,6 +276,18 @@ def warnings_of(summary: Mapping[str, Any]) -> list[str]:
     if not isinstance(warnings, list):
         return []
     return [str(w) for w in warnings if w is not None and str(w).strip()]
+
+
+def lowest_cash(summary: Mapping[str, Any]) -> tuple[str, float] | None:
+    """The forecast month with the lowest ending cash (the first of equals), and that cash."""
+    lowest: tuple[str, float] | None = None
+    for month, record in month_records(summary.get("monthly")):
+        cash = num(record.get("cashBalance"))
+        if cash is None:
+            cash = num(record.get("endingCash"))
+        if cash is not None and (lowest is None or cash < lowest[1]):
+            lowest = (month, cash)
+    return lowest
 
 
 def first_cash_out(summary: Mapping[str, Any]) -> tuple[str, float] | None:

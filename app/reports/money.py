@@ -9,7 +9,8 @@ from typing import Any
 from app.reports.data import num
 
 NOT_AVAILABLE = "n/a"
-NO_BURN_RUNWAY_MONTHS = 999  # the engine's "no burn" sentinel (§5.1.5)
+NO_BURN_RUNWAY_MONTHS = 999  # the engine's "no burn" sentinel (§5.1.5): never printed
+NO_BURN = "No burn"
 CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "INR": "₹", "JPY": "¥"}
 MONTH_NAMES = (
     "Jan",
@@ -111,11 +112,36 @@ class Formatter:
 
     @staticmethod
     def months(value: Any) -> str:
-        """Months, with the 999 "no burn" sentinel spelled out."""
-        x = num(value)
-        if x is not None and x >= NO_BURN_RUNWAY_MONTHS:
-            return "No burn (999)"
-        return _fixed(x, suffix=" months")
+        """Months; the engine's 999 "no burn" sentinel reads ``No burn``, never a number."""
+        if is_no_burn(value):
+            return NO_BURN
+        return _fixed(value, suffix=" months")
+
+    @staticmethod
+    def runway(value: Any, burn: Any = None) -> str:
+        """A runway: ``No burn`` when the engine's sentinel stands for a zero burn, else months.
+
+        Args:
+            value: ``runwayMonths`` (or ``runwayFromStartMonths``).
+            burn: the burn of the same month, when known: a real runway of 999 months (a burn
+                above 0) is then printed as the figure it is.
+        """
+        if is_no_burn(value, burn):
+            return NO_BURN
+        return _fixed(value, suffix=" months")
+
+
+def is_no_burn(runway: Any, burn: Any = None) -> bool:
+    """Whether ``runway`` is the engine's 999 sentinel for "no burn" (§5.1.5).
+
+    The engine writes exactly 999 when the burn is 0 (and cash is positive); with the burn at
+    hand a 999 beside a positive burn is a real figure.
+    """
+    x = num(runway)
+    if x is None or x != NO_BURN_RUNWAY_MONTHS:
+        return False
+    b = num(burn)
+    return b is None or b <= 0
 
 
 def _fixed(value: Any, *, scale: int = 1, suffix: str = "", decimals: int = 2) -> str:

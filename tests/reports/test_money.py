@@ -48,7 +48,11 @@ def test_percentages_ratios_and_runway_are_formatted_for_reading() -> None:
     assert f.points(35.1447) == "35.14%"
     assert f.ratio(25.2814) == "25.28x"
     assert f.months(10.527) == "10.53 months"
-    assert f.months(999) == "No burn (999)"
+    assert f.months(999) == "No burn"
+    assert f.runway(999, burn=0) == "No burn"
+    assert f.runway(999, burn=1_250.5) == "999.00 months"  # a real runway beside a real burn
+    assert f.runway(1_200.5) == "1,200.50 months"
+    assert f.runway(None) == "n/a"
     assert f.count(480) == "480"
     assert f.compact(2_293_178) == "$2.29M"
     assert f.compact(-350_000) == "-$350K"

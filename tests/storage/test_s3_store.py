@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import uuid
@@ -12,7 +13,9 @@ from app.errors import StorageConfigError, StorageError
 from app.storage import (
     ObjectNotFound,
     S3ObjectStore,
+    content_disposition,
     export_content_type,
+    export_download_name,
     export_key,
     make_object_store,
     model_run_result_key,
@@ -65,6 +68,47 @@ def test_content_type_is_stored_with_the_object(store: S3ObjectStore, s3_bucket:
     store.put_bytes("exports/o/e/export.pdf", b"%PDF-1.4", "application/pdf")
     head = s3_client(endpoint_url).head_object(Bucket=bucket, Key="exports/o/e/export.pdf")
     assert head["ContentType"] == "application/pdf"
+
+
+@pytest.mark.parametrize(
+    ("org", "report", "kind", "expected"),
+    [
+        ("Acme Corp", "executive-summary", "pdf", "acme-corp_executive-summary"),
+        ("Müller & Söhne", "investor-update", "pptx", "muller-sohne_investor-update"),
+        ('Evil"\r\nX-Injected: 1', "financial-model", "csv", "evil-x-injected-1_financial-model"),
+        ("../../etc/passwd", "kpis-only", "memo", "etc-passwd_kpis-only"),
+        ("株式会社", "", "pdf", "org_export"),
+        ("x" * 300, "growth-metrics", "pdf", f"{'x' * 60}_growth-metrics"),
+    ],
+)  # fmt: skip
+def test_download_names_are_org_report_and_date_in_safe_characters_only(
+    org: str, report: str, kind: str, expected: str
+) -> None:
+    extension = {"pdf": "pdf", "memo": "pdf", "pptx": "pptx", "csv": "csv"}[kind]
+    name = export_download_name(org, report, datetime.date(2025, 3, 15), kind)
+    assert name == f"{expected}_2025-03-15.{extension}"
+
+
+def test_an_unsafe_download_name_is_refused_before_it_reaches_a_header() -> None:
+    assert content_disposition("a_b-c.pdf") == 'attachment; filename="a_b-c.pdf"'
+    for bad in ('a".pdf', "a\r\nb.pdf", "../a.pdf", "", "a b.pdf"):
+        with pytest.raises(ValueError, match="download name"):
+            content_disposition(bad)
+
+
+def test_the_download_name_is_stored_as_the_objects_content_disposition(
+    store: S3ObjectStore, s3_bucket: tuple
+) -> None:
+    endpoint_url, bucket = s3_bucket
+    name = export_download_name("Acme", "investor-update", datetime.date(2025, 3, 15), "pptx")
+    store.put_bytes("exports/o/e/deck.pptx", b"PK", "application/zip", download_name=name)
+    head = s3_client(endpoint_url).head_object(Bucket=bucket, Key="exports/o/e/deck.pptx")
+    assert (
+        head["ContentDisposition"] == 'attachment; filename="acme_investor-update_2025-03-15.pptx"'
+    )
+    store.put_bytes("exports/o/e/plain.csv", b"x", "text/csv")
+    head = s3_client(endpoint_url).head_object(Bucket=bucket, Key="exports/o/e/plain.csv")
+    assert "ContentDisposition" not in head
 
 
 def test_a_multi_megabyte_object_streams_in_chunks(store: S3ObjectStore) -> None:

@@ -15,7 +15,6 @@ from reportlab.lib.units import inch
 from reportlab.platypus import Flowable, KeepTogether, Spacer
 
 from app.reports.money import short_month_label
-from app.reports.pdf.page import CONTENT_WIDTH_PT
 from app.reports.pdf.styles import CHART_GRID, MUTED, RULE
 from app.reports.pdf.template import ReportContext
 
@@ -36,7 +35,7 @@ def line_chart(
     height: float = CHART_HEIGHT_PT,
 ) -> Flowable:
     """A line chart over months; with ``band`` the first two series bound a filled range."""
-    width = CONTENT_WIDTH_PT
+    width = ctx.page.content_width
     drawing = Drawing(width, height)
     plot = LinePlot()
     plot.x, plot.y = 62, 34

@@ -1,14 +1,16 @@
-"""The page template: letter size, margins, the header and footer of every page, page numbers.
+"""The page template: the org's page size, margins, header and footer, page numbers, metadata.
 
-The document is built with ``invariant=True``, so the same input gives the same bytes.
+The page is A4, or US Letter for a USD org (:mod:`.geometry`). The document info names the
+report and the org (as title and author) and carries the real creation time of the export; it
+is built with ``invariant=True`` otherwise, so the same input gives the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 from typing import Any
 
-from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as pdf_canvas
@@ -16,46 +18,49 @@ from reportlab.platypus import Flowable, SimpleDocTemplate
 
 from app.reports.data import clean_text
 from app.reports.pdf.fonts import FontSet
+from app.reports.pdf.geometry import COMMON_CONTENT_WIDTH_PT, MARGIN_PT
 from app.reports.pdf.styles import BRAND, INK, MUTED, RULE
 from app.reports.pdf.template import ReportContext
 
-PAGE_SIZE = letter
-MARGIN_PT = 0.7 * inch
 HEADER_HEIGHT_PT = 0.95 * inch
 FOOTER_HEIGHT_PT = 0.5 * inch
-CONTENT_WIDTH_PT = PAGE_SIZE[0] - 2 * MARGIN_PT
+#: Kept for layouts made without a context: fits both page sizes (``ctx.page`` is exact).
+CONTENT_WIDTH_PT = COMMON_CONTENT_WIDTH_PT
 HEADER_RIGHT_COLUMN_PT = 150
 PRODUCT_NAME = "FinaPilot"
+TITLE_ORG_CHARS = 80
 
 
 def build_document(ctx: ReportContext, title: str, story: list[Flowable]) -> bytes:
     """The PDF bytes of ``story`` under ``title``, with header, footer and ``Page N of M``."""
     data = ctx.data
+    page = ctx.page
     out = io.BytesIO()
+    org_name = clean_text(data.org_name)
     doc = SimpleDocTemplate(
         out,
-        pagesize=PAGE_SIZE,
+        pagesize=page.size,
         leftMargin=MARGIN_PT,
         rightMargin=MARGIN_PT,
         topMargin=MARGIN_PT + HEADER_HEIGHT_PT,
         bottomMargin=MARGIN_PT + FOOTER_HEIGHT_PT * 0.6,
-        title=title,
-        author=PRODUCT_NAME,
-        subject=f"Model run {data.short_run_id}",
+        title=f"{title} – {clean_text(org_name, TITLE_ORG_CHARS)}" if org_name else title,
+        author=org_name or PRODUCT_NAME,
+        subject=f"Model run {clean_text(data.short_run_id, 8)}",
+        creator=PRODUCT_NAME,
         invariant=True,
     )
     date_text = data.generated_on.isoformat()
-    org_name = clean_text(data.org_name)
     run_text = f"Model run {clean_text(data.short_run_id, 8)}"
     currency_text = f"Currency: {clean_text(data.currency, 8)}"
     fonts = ctx.fonts
 
     def draw_header(canv: pdf_canvas.Canvas, _doc: Any) -> None:
-        width, height = PAGE_SIZE
+        width, height = page.size
         top = height - MARGIN_PT
         canv.saveState()
         canv.setFillColor(BRAND)
-        canv.rect(MARGIN_PT, top - 3, CONTENT_WIDTH_PT, 3, stroke=0, fill=1)
+        canv.rect(MARGIN_PT, top - 3, page.content_width, 3, stroke=0, fill=1)
         canv.setFillColor(INK)
         canv.setFont(fonts.bold, 16)
         canv.drawString(MARGIN_PT, top - 24, title)
@@ -63,7 +68,7 @@ def build_document(ctx: ReportContext, title: str, story: list[Flowable]) -> byt
         canv.drawString(
             MARGIN_PT,
             top - 40,
-            _fit(org_name, fonts.regular, 10, CONTENT_WIDTH_PT - HEADER_RIGHT_COLUMN_PT - 10),
+            _fit(org_name, fonts.regular, 10, page.content_width - HEADER_RIGHT_COLUMN_PT - 10),
         )
         canv.setFillColor(MUTED)
         canv.setFont(fonts.regular, 8.5)
@@ -82,9 +87,14 @@ def build_document(ctx: ReportContext, title: str, story: list[Flowable]) -> byt
         story,
         onFirstPage=draw_header,
         onLaterPages=draw_header,
-        canvasmaker=_numbered_canvas(fonts),
+        canvasmaker=_numbered_canvas(fonts, page.width, data.created_at),
     )
     return out.getvalue()
+
+
+def pdf_date(moment: datetime.datetime) -> str:
+    """A PDF date string (``D:YYYYMMDDHHmmSS+00'00'``) of ``moment`` in UTC."""
+    return moment.astimezone(datetime.UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
@@ -96,13 +106,18 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text + "…"
 
 
-def _numbered_canvas(fonts: FontSet) -> type[pdf_canvas.Canvas]:
-    """A canvas class that writes ``Page N of M`` once the page count is known."""
+def _numbered_canvas(
+    fonts: FontSet, page_width: float, created_at: datetime.datetime
+) -> type[pdf_canvas.Canvas]:
+    """A canvas class that writes ``Page N of M`` once the page count is known, and dates the
+    document at ``created_at`` (``invariant`` mode would date it 2000-01-01)."""
+    created = pdf_date(created_at)
 
     class NumberedCanvas(pdf_canvas.Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._saved_pages: list[dict[str, Any]] = []
+            self.setDateFormatter(lambda *_: created)
 
         def showPage(self) -> None:  # noqa: N802 - reportlab API
             self._saved_pages.append(dict(self.__dict__))
@@ -115,7 +130,7 @@ def _numbered_canvas(fonts: FontSet) -> type[pdf_canvas.Canvas]:
                 self.setFont(fonts.regular, 8)
                 self.setFillColor(MUTED)
                 self.drawRightString(
-                    PAGE_SIZE[0] - MARGIN_PT, MARGIN_PT, f"Page {self._pageNumber} of {total}"
+                    page_width - MARGIN_PT, MARGIN_PT, f"Page {self._pageNumber} of {total}"
                 )
                 super().showPage()
             super().save()

@@ -10,6 +10,7 @@ from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph,
 
 from app.reports.data import (
     fan_series,
+    lowest_cash,
     mapping_rows,
     month_records,
     monthly_series,
@@ -24,27 +25,39 @@ from app.reports.pdf.tables import kpi_section, table
 from app.reports.pdf.template import ReportContext
 
 LEDGER_TREND_MONTHS = 6
+HEADLINE_CARDS_PER_ROW = 3
 MAX_LISTED_WARNINGS = 10
 CHART_BLOCK_PT = 2.9 * inch  # room a titled chart needs, else it starts a new page
 NO_LEDGER_NOTICE = "No ledger transactions in the last 12 months."
 
 
 def headline_kpis(ctx: ReportContext, heading: str) -> list[Flowable]:
-    """The eight headline KPI cards: totals of the first year, cash and burn at the end."""
+    """The headline KPI cards, three a row, each labelled with its period: first-year flows,
+    then cash, burn and runway at the horizon end, then the margin, MRR and the lowest cash
+    with its month."""
     s, f = ctx.summary, ctx.fmt
+    first = f"first {ctx.first_year_length()} mo."
+    months = [m for m, _ in month_records(s.get("monthly"))]
+    end = month_label(months[-1]) if months else "horizon end"
+    low = lowest_cash(s)
     return kpi_section(
         ctx,
         heading,
         [
-            ("Total revenue", f.money(s.get("totalRevenue", s.get("revenue")))),
-            ("Total expenses", f.money(s.get("totalExpenses", s.get("expenses")))),
-            ("Net income", f.money(s.get("netIncome"))),
-            ("Gross margin", f.percent(s.get("grossMargin"))),
-            ("Cash balance", f.money(s.get("cashBalance"))),
-            ("Monthly burn", f.money(s.get("burnRate"))),
-            ("Runway", f.months(s.get("runwayMonths"))),
-            ("MRR", f.money(s.get("mrr"))),
+            (f"Total revenue ({first})", f.money(s.get("totalRevenue", s.get("revenue")))),
+            (f"Total expenses ({first})", f.money(s.get("totalExpenses", s.get("expenses")))),
+            (f"Net income ({first})", f.money(s.get("netIncome"))),
+            (f"Cash balance ({end})", f.money(s.get("cashBalance"))),
+            (f"Monthly burn ({end})", f.money(s.get("burnRate"))),
+            (f"Runway ({end})", f.runway(s.get("runwayMonths"), s.get("burnRate"))),
+            (f"Gross margin ({first})", f.percent(s.get("grossMargin"))),
+            (f"MRR ({end})", f.money(s.get("mrr"))),
+            (
+                f"Lowest cash ({month_label(low[0])})" if low else "Lowest cash",
+                f.money(low[1] if low else None),
+            ),
         ],
+        per_row=HEADLINE_CARDS_PER_ROW,
     )
 
 

@@ -10,7 +10,6 @@ from reportlab.lib.units import inch
 from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table, TableStyle
 
-from app.reports.pdf.page import CONTENT_WIDTH_PT
 from app.reports.pdf.styles import BAND, BRAND, INK, MUTED, TABLE_HEADER, TABLE_STRIPE, esc
 from app.reports.pdf.template import ReportContext
 
@@ -39,7 +38,7 @@ def table(
         total_row: set the last row in bold under a rule.
     """
     bold, size = ctx.fonts.bold, TABLE_FONT_SIZE
-    scale = CONTENT_WIDTH_PT / sum(weights) if sum(weights) > FULL_WIDTH_WEIGHTS else inch
+    scale = ctx.page.content_width / sum(weights) if sum(weights) > FULL_WIDTH_WEIGHTS else inch
     widths = [w * scale for w in weights]
     result = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [
@@ -65,21 +64,24 @@ def table(
 
 
 def kpi_section(
-    ctx: ReportContext, heading: str, pairs: Sequence[tuple[str, str]]
+    ctx: ReportContext,
+    heading: str,
+    pairs: Sequence[tuple[str, str]],
+    per_row: int = KPI_CARDS_PER_ROW,
 ) -> list[Flowable]:
-    """A heading over (label, value) cards, four a row, kept on one page."""
-    col_width = CONTENT_WIDTH_PT / KPI_CARDS_PER_ROW
+    """A heading over (label, value) cards, ``per_row`` a row, kept on one page."""
+    col_width = ctx.page.content_width / per_row
     text_width = col_width - 14
     cells: list[list[Any]] = []
     row: list[Any] = []
     for label, value in pairs:
         row.append([_kpi_label(ctx, label, text_width), _kpi_value(ctx, value, text_width)])
-        if len(row) == KPI_CARDS_PER_ROW:
+        if len(row) == per_row:
             cells.append(row)
             row = []
     if row:
-        cells.append(row + [""] * (KPI_CARDS_PER_ROW - len(row)))
-    grid = Table(cells, colWidths=[col_width] * KPI_CARDS_PER_ROW)
+        cells.append(row + [""] * (per_row - len(row)))
+    grid = Table(cells, colWidths=[col_width] * per_row)
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 7),

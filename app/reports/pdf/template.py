@@ -11,6 +11,7 @@ from reportlab.platypus import Flowable
 from app.reports.data import Needs, ReportData, first_year_months
 from app.reports.money import Formatter
 from app.reports.pdf.fonts import FontSet
+from app.reports.pdf.geometry import PageGeometry, page_for
 from app.reports.pdf.styles import Styles
 
 FIRST_YEAR_FALLBACK_MONTHS = 12
@@ -34,6 +35,11 @@ class ReportContext:
             fmt=Formatter(data.currency, fonts.missing_glyphs),
             styles=Styles.for_fonts(fonts),
         )
+
+    @property
+    def page(self) -> PageGeometry:
+        """The page size of the org's currency (Letter for USD, else A4) and its widths."""
+        return page_for(self.data.currency)
 
     @property
     def summary(self) -> Mapping[str, Any]:

@@ -17,6 +17,7 @@ from app.reports.data import (
     first_year_cash_flow,
     first_year_income_statement,
     first_year_months,
+    lowest_cash,
     monthly_series,
     survival_probability,
 )
@@ -109,13 +110,15 @@ def executive_summary(deck: Deck) -> None:
     slide = deck.slide(TITLE_SUMMARY)
     months = first_year_months(s)
     end = _at(deck.last_month())
+    low = lowest_cash(s)
     lines = [
         f"First-year revenue: {f.money(s.get('totalRevenue', s.get('revenue')))}"
         + (f" ({period_label(months)})" if months else ""),
         f"First-year net income: {f.money(s.get('netIncome'))}",
         f"Ending cash{end}: {f.money(s.get('cashBalance'))}",
+        f"Lowest cash{_at(low[0] if low else None)}: {f.money(low[1] if low else None)}",
         f"Monthly burn{end}: {f.money(s.get('burnRate'))}",
-        f"Runway{end}: {f.months(s.get('runwayMonths'))}",
+        f"Runway{end}: {f.runway(s.get('runwayMonths'), s.get('burnRate'))}",
     ]
     bullets(slide, lines, top=CONTENT_TOP + Inches(0.2), size=24)
 
@@ -130,7 +133,10 @@ def kpis(deck: Deck) -> None:
         ("Net Income", f.money(s.get("netIncome"))),
         ("Cash Balance", f.money(s.get("cashBalance"))),
         ("Monthly Burn", f.money(s.get("burnRate"))),
-        ("Runway (months)", f.months(s.get("runwayMonths")).replace(" months", "")),
+        (
+            "Runway (months)",
+            f.runway(s.get("runwayMonths"), s.get("burnRate")).replace(" months", ""),
+        ),
         ("MRR", f.money(s.get("mrr"))),
         ("ARR", f.money(s.get("arr"))),
         ("Gross Margin", f.percent(s.get("grossMargin"))),
@@ -179,10 +185,13 @@ def cash_position(deck: Deck) -> None:
     else:
         cash_out_text = NOT_AVAILABLE
     end = _at(deck.last_month())
+    burn = s.get("burnRate")
+    low = lowest_cash(s)
     pairs = [
         (f"Ending cash{end}", f.money(s.get("cashBalance"))),
-        (f"Runway{end}", f.months(s.get("runwayMonths"))),
-        ("Runway from forecast start", f.months(s.get("runwayFromStartMonths"))),
+        (f"Lowest cash{_at(low[0] if low else None)}", f.money(low[1] if low else None)),
+        (f"Runway{end}", f.runway(s.get("runwayMonths"), burn)),
+        ("Runway from forecast start", f.runway(s.get("runwayFromStartMonths"), burn)),
         ("Cash-out month", cash_out_text),
     ]
     facts(slide, pairs, left=MARGIN + SIDE_CHART_WIDTH + Inches(0.3))

@@ -18,10 +18,7 @@ from app.reports.pdf.template import PdfTemplate, ReportContext
 
 def build(ctx: ReportContext) -> list[Flowable]:
     """KPIs, forecast charts, ledger trends, the Monte Carlo fan, the forecast and notes."""
-    story = headline_kpis(
-        ctx,
-        f"Key metrics (first {ctx.first_year_length()} months; cash and burn at the horizon end)",
-    )
+    story = headline_kpis(ctx, "Key metrics")
     story += forecast_charts(ctx)
     story += ledger_trends(ctx, "Recent monthly trends (ledger)")
     story += monte_carlo_section(ctx)

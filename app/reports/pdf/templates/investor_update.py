@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, KeepTogether, Paragraph
 
-from app.reports.data import Needs, month_records
+from app.reports.data import Needs, lowest_cash, month_records
 from app.reports.money import month_label
 from app.reports.pdf.sections import (
     forecast_charts,
@@ -32,7 +32,7 @@ def build(ctx: ReportContext) -> list[Flowable]:
             ("ARR (horizon end)", f.money(s.get("arr"))),
             ("Cash (horizon end)", f.money(s.get("cashBalance"))),
             ("Burn (horizon end)", f.money(s.get("burnRate"))),
-            ("Runway (horizon end)", f.months(s.get("runwayMonths"))),
+            ("Runway (horizon end)", f.runway(s.get("runwayMonths"), s.get("burnRate"))),
         ],
     )
     story += runway_section(ctx)
@@ -57,11 +57,17 @@ def runway_section(ctx: ReportContext) -> list[Flowable]:
         )
     else:
         cash_text = "No monthly forecast is available."
+    burn = s.get("burnRate")
     lines = [
-        f"Runway at the horizon end: {esc(f.months(s.get('runwayMonths')))}.",
-        f"Runway from the forecast start: {esc(f.months(s.get('runwayFromStartMonths')))}.",
+        f"Runway at the horizon end: {esc(f.runway(s.get('runwayMonths'), burn))}.",
+        f"Runway from the forecast start: {esc(f.runway(s.get('runwayFromStartMonths'), burn))}.",
         cash_text,
     ]
+    low = lowest_cash(s)
+    if low is not None:
+        lines.append(
+            f"Lowest cash in the forecast: {esc(f.money(low[1]))} in {esc(month_label(low[0]))}."
+        )
     heading = Paragraph("Runway and cash-out", ctx.styles.h2)
     return [KeepTogether([heading, *(Paragraph(text, ctx.styles.body) for text in lines)])]
 

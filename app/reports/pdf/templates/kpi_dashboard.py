@@ -30,7 +30,7 @@ def build(ctx: ReportContext) -> list[Flowable]:
             ("Gross margin", f.percent(s.get("grossMargin"))),
             ("EBITDA margin", f.percent(s.get("ebitdaMargin"))),
             ("Monthly burn", f.money(s.get("burnRate"))),
-            ("Runway", f.months(s.get("runwayMonths"))),
+            ("Runway", f.runway(s.get("runwayMonths"), s.get("burnRate"))),
             ("LTV", f.money(kpi(s, "ltv"))),
             ("CAC", f.money(kpi(s, "cac"))),
             ("LTV / CAC", f.ratio(kpi(s, "ltvCacRatio"))),
@@ -47,7 +47,7 @@ def build(ctx: ReportContext) -> list[Flowable]:
 
 
 def _payback_months(fmt: Formatter, value: Any) -> str:
-    """Months without the runway's 999 "no burn" reading (:meth:`Formatter.months` has it)."""
+    """Months, never the runway's "no burn" reading (a payback is never the sentinel)."""
     x = num(value)
     return NOT_AVAILABLE if x is None else f"{fmt.number(x)} months"
 
