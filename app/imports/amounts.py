@@ -70,7 +70,12 @@ def _number_pattern(decimal: str) -> re.Pattern[str]:
 
 
 _PATTERNS = {separator: _number_pattern(separator) for separator in DECIMAL_SEPARATORS}
-_NOT_DIGIT = re.compile(r"\D")
+#: A cell's shape: every digit a 9. Which conventions read a cell depends only on its shape and
+#: on whether its number starts with 0 (a thousands group never does).
+_SHAPE = str.maketrans("0123456789", "9999999999")
+_BEFORE_NUMBER = _EDGE + "(+-"
+SHAPE_CACHE_ENTRIES = 4096
+_READS_COMMA, _READS_POINT, _READS_BOTH, _READS_NEITHER = range(4)
 
 
 def _split_sign(cell: str) -> tuple[bool, str] | None:
@@ -96,7 +101,7 @@ def _canonical(text: str, decimal: str) -> str | None:
         return None
     if match["plain"] is not None:
         return text if decimal == DECIMAL_POINT else text.replace(DECIMAL_COMMA, DECIMAL_POINT)
-    digits = _NOT_DIGIT.sub("", match["grouped"])
+    digits = match["grouped"].replace(match["g"] or DECIMAL_COMMA, "")  # Indian groups use ","
     fraction = match["frac"]
     return digits if fraction is None else f"{digits}.{fraction}"
 
@@ -180,30 +185,28 @@ class SeparatorInference:
         self.comma_row: int | None = None  # first row that reads only with a decimal comma
         self.point_row: int | None = None  # first row that reads only with a decimal point
         self.ambiguous: tuple[int, Decimal, Decimal] | None = None  # (row, comma, point)
+        self._shapes: dict[str, int] = {}
 
     def add(self, cell: str, row_number: int) -> None:
         """Look at one trimmed amount cell of data row ``row_number``."""
         if DECIMAL_COMMA not in cell and DECIMAL_POINT not in cell:
             return
-        signed = _split_sign(cell)
-        if signed is None:
-            return
-        negative, text = signed
-        comma = _canonical(text, DECIMAL_COMMA)
-        point = _canonical(text, DECIMAL_POINT)
-        if comma is not None and point is None:
+        shape = cell.translate(_SHAPE)
+        if cell.lstrip(_BEFORE_NUMBER)[:1] == "0":
+            shape += "0"
+        reads = self._shapes.get(shape)
+        if reads is None:
+            if len(self._shapes) >= SHAPE_CACHE_ENTRIES:
+                self._shapes.clear()
+            reads = self._shapes[shape] = _reads(cell)
+        if reads == _READS_COMMA:
             if self.comma_row is None:
                 self.comma_row = row_number
-        elif point is not None and comma is None:
+        elif reads == _READS_POINT:
             if self.point_row is None:
                 self.point_row = row_number
-        elif comma is not None and point is not None and self.ambiguous is None:
-            try:
-                readings = _value(negative, comma), _value(negative, point)
-            except InvalidOperation:
-                return
-            if readings[0] != readings[1]:
-                self.ambiguous = (row_number, *readings)
+        elif reads == _READS_BOTH and self.ambiguous is None:
+            self.ambiguous = _readings(cell, row_number)
 
     def decide(self, hints: Iterable[str] = ()) -> AmountFormat:
         """The convention the evidence proves; ``hints`` name supporting evidence for a comma.
@@ -236,6 +239,38 @@ class SeparatorInference:
                 "set decimalSeparator to ',' or '.'"
             )
         return AmountFormat(DECIMAL_COMMA if hints else DECIMAL_POINT, SOURCE_EITHER)
+
+
+def _reads(cell: str) -> int:
+    """Which conventions read ``cell``: only the comma, only the point, both, or neither."""
+    signed = _split_sign(cell)
+    if signed is None:
+        return _READS_NEITHER
+    comma = _canonical(signed[1], DECIMAL_COMMA) is not None
+    point = _canonical(signed[1], DECIMAL_POINT) is not None
+    if comma and point:
+        return _READS_BOTH  # one separator, a decimal mark in one reading, a group in the other
+    return _READS_COMMA if comma else _READS_POINT if point else _READS_NEITHER
+
+
+def _readings(cell: str, row_number: int) -> tuple[int, Decimal, Decimal] | None:
+    """``(row, comma reading, point reading)`` of a cell both conventions read differently.
+
+    They always differ: the reading that groups thousands is at least 1000 (its first group
+    does not start with 0), the one with a decimal mark has at most three integer digits.
+    """
+    signed = _split_sign(cell)
+    if signed is None:
+        return None
+    negative, text = signed
+    comma, point = _canonical(text, DECIMAL_COMMA), _canonical(text, DECIMAL_POINT)
+    if comma is None or point is None:
+        return None
+    try:
+        readings = _value(negative, comma), _value(negative, point)
+    except InvalidOperation:
+        return None
+    return (row_number, *readings) if readings[0] != readings[1] else None
 
 
 def apply_type(amount: Decimal, type_cell: str) -> Decimal:
