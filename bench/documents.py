@@ -5,7 +5,8 @@ Run from the repository root: ``.venv/bin/python bench/documents.py``. It prints
 * PDF (every template) and PPTX render times for a 36-month run with charts and a Monte Carlo
   fan, against the 2 s target, and the CSV export time;
 * CSV import parse throughput over 1 000 000 generated rows: the parser with the default
-  ``dateFormat`` (two passes: order inference, then rows) and with an explicit one (one pass),
+  ``dateFormat`` and no ``decimalSeparator`` (two passes: date order and decimal separator
+  inferred, then rows) and with both given (one pass),
   each as a ratio against a baseline measured in the same run (the bare ``csv`` module reading
   the same file), plus the tracemalloc peak of a traced one-pass parse;
 * the database insert of the same 1 000 000 rows through the real import path (parse, COPY into
@@ -121,10 +122,14 @@ def write_rows(path: Path, rows: int) -> None:
             )
 
 
-def _parse(path: Path, date_format: str | None) -> tuple[int, float, CsvImport]:
+def _parse(
+    path: Path, date_format: str | None, decimal_separator: str | None = None
+) -> tuple[int, float, CsvImport]:
     params: dict[str, Any] = {"mappings": MAPPINGS}
     if date_format:
         params["dateFormat"] = date_format
+    if decimal_separator:
+        params["decimalSeparator"] = decimal_separator
     options = ImportOptions.from_params(params, org_id="bench-org", import_batch_id=None)
     parser = CsvImport(_FileSource(path), options)
     start = time.perf_counter()
@@ -150,19 +155,22 @@ def bench_csv_parse(rows: int = CSV_ROWS) -> None:
         print(
             f"baseline csv.reader only         {base_s:6.2f} s  {base_rows / base_s:>10,.0f} rows/s"
         )
-        for label, date_format in (
-            ("parser, inferred order (2 passes)", None),
-            ("parser, dateFormat DD/MM/YYYY", "DD/MM/YYYY"),
+        for label, date_format, decimal in (
+            ("parser, all inferred (2 passes)", None, None),
+            ("parser, dateFormat DD/MM/YYYY", "DD/MM/YYYY", None),
+            ("parser, both given (1 pass)", "DD/MM/YYYY", "."),
         ):
-            count, seconds, parser = _parse(path, date_format)
+            count, seconds, parser = _parse(path, date_format, decimal)
             print(
                 f"{label:<33}{seconds:6.2f} s  {count / seconds:>10,.0f} rows/s  "
                 f"{seconds / base_s:5.1f}x baseline  (valid {count:,}, skipped "
-                f"{parser.stats.rows_skipped}, dateOrder {parser.stats.date_order})"
+                f"{parser.stats.rows_skipped}, dateOrder {parser.stats.date_order}, decimal "
+                f"'{parser.stats.amount_format.decimal_separator}' "
+                f"{parser.stats.amount_format.source})"
             )
         tracemalloc.start()
         try:
-            count, seconds, _ = _parse(path, "DD/MM/YYYY")
+            count, seconds, _ = _parse(path, "DD/MM/YYYY", ".")
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()

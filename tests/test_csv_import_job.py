@@ -427,17 +427,21 @@ def test_an_ambiguous_amount_file_dead_letters_at_once_naming_a_row_and_both_rea
     db, make_org, start
 ):
     org = make_org(currency="EUR")
-    batch = insert_import_batch(db, org)
     ambiguous = "Datum;Betrag\r\n03.01.2024;1.000\r\n04.01.2024;-2.500\r\n"
-    job = submit_csv_import(
-        db,
-        org,
-        batch_id=batch,
-        file_id=str(uuid.uuid4()),
-        file_data=b64(ambiguous),
-        mappings={"date": "Datum", "amount": "Betrag"},
-        defaultCategory="Do not echo me",
-    )
+
+    def submit(batch: str, **params: Any) -> Any:
+        return submit_csv_import(
+            db,
+            org,
+            batch_id=batch,
+            file_id=str(uuid.uuid4()),
+            file_data=b64(ambiguous),
+            mappings={"date": "Datum", "amount": "Betrag"},
+            **params,
+        )
+
+    batch = insert_import_batch(db, org)
+    job = submit(batch, defaultCategory="Do not echo me")
     start()
     job.wait(timeout=60)
     assert (job.status, job.attempts) == ("dead_letter", 1)
@@ -452,15 +456,7 @@ def test_an_ambiguous_amount_file_dead_letters_at_once_naming_a_row_and_both_rea
     assert _followups(db) == []
     # The same file with the parameter imports: the user's answer settles it.
     retry_batch = insert_import_batch(db, org)
-    answered = submit_csv_import(
-        db,
-        org,
-        batch_id=retry_batch,
-        file_id=str(uuid.uuid4()),
-        file_data=b64(ambiguous),
-        mappings={"date": "Datum", "amount": "Betrag"},
-        decimalSeparator=",",
-    )
+    answered = submit(retry_batch, decimalSeparator=",")
     assert answered.wait(timeout=60).status == "completed", answered.last_error
     assert sorted(r["amount"] for r in _transactions(db, org)) == [-2500.0, 1000.0]
     assert _batch(db, retry_batch)["stats_json"]["decimalSeparatorSource"] == "params"
