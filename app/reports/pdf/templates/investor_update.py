@@ -27,7 +27,7 @@ def build(ctx: ReportContext) -> list[Flowable]:
         [
             (f"Revenue (first {first_year} mo.)", f.money(s.get("totalRevenue", s.get("revenue")))),
             (f"Net income (first {first_year} mo.)", f.money(s.get("netIncome"))),
-            ("Gross margin", f.percent(s.get("grossMargin"))),
+            (f"Gross margin (first {first_year} mo.)", f.percent(s.get("grossMargin"))),
             ("MRR (horizon end)", f.money(s.get("mrr"))),
             ("ARR (horizon end)", f.money(s.get("arr"))),
             ("Cash (horizon end)", f.money(s.get("cashBalance"))),

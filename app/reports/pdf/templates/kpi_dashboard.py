@@ -6,8 +6,8 @@ from typing import Any
 
 from reportlab.platypus import Flowable, Paragraph
 
-from app.reports.data import Needs, kpi, num
-from app.reports.money import NOT_AVAILABLE, Formatter
+from app.reports.data import Needs, kpi, month_records, num
+from app.reports.money import NOT_AVAILABLE, Formatter, month_label
 from app.reports.pdf.sections import forecast_charts
 from app.reports.pdf.tables import kpi_section
 from app.reports.pdf.template import PdfTemplate, ReportContext
@@ -19,18 +19,22 @@ MISSING_INPUTS_NOTE = (
 
 
 def build(ctx: ReportContext) -> list[Flowable]:
-    """Fourteen KPI cards, a note on the n/a ones, and the forecast charts."""
+    """Fourteen KPI cards (those of one period say which), a note on the n/a ones, and the
+    forecast charts."""
     s, f = ctx.summary, ctx.fmt
+    first = f"first {ctx.first_year_length()} mo."
+    months = [m for m, _ in month_records(s.get("monthly"))]
+    end = month_label(months[-1]) if months else "horizon end"
     story = kpi_section(
         ctx,
         "Key performance indicators",
         [
-            ("MRR", f.money(s.get("mrr"))),
-            ("ARR", f.money(s.get("arr"))),
-            ("Gross margin", f.percent(s.get("grossMargin"))),
-            ("EBITDA margin", f.percent(s.get("ebitdaMargin"))),
-            ("Monthly burn", f.money(s.get("burnRate"))),
-            ("Runway", f.runway(s.get("runwayMonths"), s.get("burnRate"))),
+            (f"MRR ({end})", f.money(s.get("mrr"))),
+            (f"ARR ({end})", f.money(s.get("arr"))),
+            (f"Gross margin ({first})", f.percent(s.get("grossMargin"))),
+            (f"EBITDA margin ({first})", f.percent(s.get("ebitdaMargin"))),
+            (f"Monthly burn ({end})", f.money(s.get("burnRate"))),
+            (f"Runway ({end})", f.runway(s.get("runwayMonths"), s.get("burnRate"))),
             ("LTV", f.money(kpi(s, "ltv"))),
             ("CAC", f.money(kpi(s, "cac"))),
             ("LTV / CAC", f.ratio(kpi(s, "ltvCacRatio"))),
