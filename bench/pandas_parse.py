@@ -28,10 +28,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -63,6 +62,7 @@ from app.imports.fingerprints import SourceIds  # noqa: E402
 from app.imports.rows import MAX_CELL_IN_ERROR_CHARS, ParsedRow  # noqa: E402
 from app.imports.stats import ImportStats  # noqa: E402
 from bench.documents import MAPPINGS, write_rows  # noqa: E402
+from tests.imports.helpers import FileSource  # noqa: E402
 
 DEFAULT_ROWS = 1_000_000
 CHUNK_ROWS = 50_000
@@ -83,15 +83,6 @@ PROBLEM_FILE = (
     "21/03/2024,4.50,Coffee,,debit,,\r\n"
     "15/03/2024,4.50,Coffee,Meals,debit,,x\r\n"
 )
-
-
-@dataclass(frozen=True)
-class FileSource:
-    path: Path
-    kind: str = "file"
-
-    def open(self) -> tuple[BinaryIO, int]:
-        return self.path.open("rb"), self.path.stat().st_size
 
 
 def _clip(cell: str) -> str:
