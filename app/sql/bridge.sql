@@ -33,6 +33,10 @@ SELECT q.queue,
 -- are then locked with FOR UPDATE SKIP LOCKED and re-checked.
 WITH RECURSIVE routes AS (
   SELECT * FROM jsonb_to_recordset(%(routes)s::jsonb) AS r(job_type text, queue text, actor text)
+   -- job types and queues paused by an operator are not dispatched (dramatiq.finapilot_paused)
+   WHERE NOT EXISTS (SELECT 1 FROM dramatiq.finapilot_paused p
+                      WHERE (p.kind = 'job_type' AND p.name = r.job_type)
+                         OR (p.kind = 'queue' AND p.name = r.queue))
 ), slots AS (
   SELECT s.queue, s.n, array_agg(r.job_type) AS types
     FROM jsonb_to_recordset(%(slots)s::jsonb) AS s(queue text, n integer)

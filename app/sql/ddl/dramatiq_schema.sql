@@ -31,6 +31,16 @@ CREATE TABLE IF NOT EXISTS dramatiq.finapilot_workers (
   seen_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- Job types and queues an operator paused (the console): the bridge dispatches none of their
+-- jobs until they are resumed; jobs already dispatched or running finish.
+CREATE TABLE IF NOT EXISTS dramatiq.finapilot_paused (
+  kind      text NOT NULL CHECK (kind IN ('job_type', 'queue')),
+  name      text NOT NULL,
+  paused_by text NOT NULL,
+  paused_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (kind, name)
+);
+
 -- One log entry in the contract's format (§3.2), timestamped when its statement runs (not when
 -- the transaction began), `Z` form.
 CREATE OR REPLACE FUNCTION dramatiq.finapilot_log_entry(level text, msg text, meta jsonb)
@@ -141,3 +151,45 @@ BEGIN
   PERFORM pg_notify('finapilot_jobs', '');
   RETURN NULL;
 END $$;
+
+-- The distinct (status, priority) pairs of jobs (NULL statuses = every status), found by a loose
+-- scan of the backend's index (status, priority, created_at): one index probe per pair. Within
+-- one pair that index is ordered by created_at, so the console lists jobs newest first by walking
+-- each pair's range backwards and merging, without sorting the table (app/sql/console.sql).
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_status_priorities(statuses text[])
+RETURNS TABLE (status text, priority integer) LANGUAGE sql STABLE AS $$
+  WITH RECURSIVE every_status(s) AS (
+    SELECT min(j.status) FROM jobs j WHERE statuses IS NULL
+    UNION ALL
+    SELECT (SELECT min(j.status) FROM jobs j WHERE j.status > e.s)
+      FROM every_status e WHERE e.s IS NOT NULL
+  ), chosen(s) AS (
+    SELECT s FROM every_status WHERE s IS NOT NULL
+    UNION
+    SELECT u.s FROM unnest(statuses) AS u(s)
+  ), pairs(s, p) AS (
+    SELECT c.s, (SELECT max(j.priority) FROM jobs j WHERE j.status = c.s) FROM chosen c
+    UNION ALL
+    SELECT pr.s, (SELECT max(j.priority) FROM jobs j WHERE j.status = pr.s AND j.priority < pr.p)
+      FROM pairs pr WHERE pr.p IS NOT NULL
+  )
+  SELECT s, p FROM pairs WHERE p IS NOT NULL
+$$;
+
+-- A job's last_error with ids and numbers taken out: the console groups dead letters by it.
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_error_pattern(error text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT regexp_replace(
+           regexp_replace(left(coalesce(error, ''), 300),
+                          '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'gi'),
+           '[0-9]+', '#', 'g')
+$$;
+
+-- A job id given as text (by an operator), as a uuid; NULL when it is not one. Immutable and
+-- inlined, so `id = dramatiq.finapilot_uuid(<text>)` is a primary-key lookup, where
+-- `id::text = <text>` reads the whole table.
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_uuid(id text)
+RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+              THEN id::uuid END
+$$;
