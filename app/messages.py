@@ -1,12 +1,22 @@
-"""The dramatiq-pg table's upkeep and the queue's health numbers, shared by the bridge (every
-``BRIDGE_PURGE_INTERVAL_SECONDS``) and the operator CLI (``jobs purge``, ``jobs stats``)."""
+"""The dramatiq-pg table's upkeep, the window rule and the queue's health numbers, shared by the
+bridge (every ``BRIDGE_PURGE_INTERVAL_SECONDS``), the operator CLI (``jobs purge``, ``jobs stats``)
+and the console."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.db import Database, execute
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+
+def window_size(settings: Settings, threads: int) -> int:
+    """Messages the bridge lets be outstanding for a queue served by ``threads`` live threads."""
+    return min(settings.window_max, math.ceil(threads * settings.window_per_thread))
 
 
 def purge_finished(db: Database, *, age_s: float, dry_run: bool = False) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,7 +53,7 @@ class BridgeManager:
 
     def window_size(self, threads: int) -> int:
         """Messages allowed outstanding for a queue served by ``threads`` live worker threads."""
-        return min(self.settings.window_max, math.ceil(threads * self.settings.window_per_thread))
+        return messages.window_size(self.settings, threads)
 
     def dispatch(self) -> DispatchResult:
         """Claim due rows into free window slots and hand them to dramatiq-pg, atomically."""
