@@ -267,6 +267,24 @@ class S3ObjectStore:
             return False
         raise error
 
+    def download_link(self, key: str, *, expires_s: int, file_name: str) -> str:
+        """A presigned GET link valid for ``expires_s`` seconds that downloads as ``file_name``
+        (signed locally: no request is made)."""
+        try:
+            return str(
+                self._client.generate_presigned_url(
+                    "get_object",
+                    Params={
+                        "Bucket": self.bucket,
+                        "Key": key,
+                        "ResponseContentDisposition": f'attachment; filename="{file_name}"',
+                    },
+                    ExpiresIn=expires_s,
+                )
+            )
+        except Exception as exc:
+            raise self._classify(exc, "link", key) from exc
+
     def _check_bucket(self) -> None:
         try:
             self._client.head_bucket(Bucket=self.bucket)
