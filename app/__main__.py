@@ -1,6 +1,6 @@
 """``python -m app``: ``demo`` (embedded default, sample jobs), ``run`` (bridge + worker against
 DATABASE_URL), ``jobs`` (operator commands), ``dev-schema`` (the dev tables on an empty
-database)."""
+database), ``console`` (the operator console on the web)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         "migrations own them.",
     )
     add_json_flag(dev, top=True)
+    sub.add_parser(
+        "console",
+        help="the operator console on the web (README, Operations)",
+        description="Serve the operator console (overview, jobs, dead letters, actions) until "
+        "SIGTERM; it needs CONSOLE_TOKEN or CONSOLE_USER and CONSOLE_PASSWORD.",
+    )
     return parser
 
 
@@ -49,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.settings import settings_or_exit
 
         return operator_cli.run(args, settings_or_exit())
+    if args.command == "console":
+        from app.console.server import main as console
+
+        return console()
     if args.command == "dev-schema":
         from app.devtools import dev_schema
 
