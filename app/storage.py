@@ -214,6 +214,7 @@ class S3ObjectStore:
         self.region = region
         config = Config(
             region_name=region,
+            signature_version="s3v4",  # presigned links too (boto3 signs those v2 by default)
             connect_timeout=CONNECT_TIMEOUT_S,
             read_timeout=READ_TIMEOUT_S,
             retries={"max_attempts": max_attempts, "mode": "standard"},

@@ -66,11 +66,11 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(low / step) * step
-    ticks, value = [], first
-    while value <= high + step * 0.5:
-        ticks.append(round(value, 10))
+    value = math.floor(low / step) * step
+    ticks = [round(value, 10)]
+    while ticks[-1] < high:  # the last tick is at or above the highest value
         value += step
+        ticks.append(round(value, 10))
     return ticks
 
 

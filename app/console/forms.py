@@ -75,6 +75,7 @@ def _act(confirm: Confirm, perform: Callable[[], str]) -> Response | tuple[str, 
     if request.form.get("confirmed") != "yes":
         return render_template("confirm.html", c=confirm), 200
     flash(perform())
+    services()["reader"].forget_overview()
     return redirect(confirm.back, code=303)  # type: ignore[return-value]
 
 

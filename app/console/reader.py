@@ -118,6 +118,11 @@ class ConsoleReader:
             self._overview = (time.monotonic(), fresh)
             return fresh
 
+    def forget_overview(self) -> None:
+        """After an action: the next overview shows its effect."""
+        with self._overview_lock:
+            self._overview = None
+
     def _compute_overview(self) -> Overview:
         now = dt.datetime.now(dt.UTC)
         with self.read() as cur:

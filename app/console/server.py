@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 from types import FrameType
+from typing import Any
 
 import psycopg2
 from waitress import create_server
@@ -56,6 +57,20 @@ def start_checks(db: Database, reader: ConsoleReader) -> str | None:
     return None
 
 
+def make_server(app: Any, settings: ConsoleSettings) -> Any:
+    """The waitress server for ``app`` on the configured host and port (not started)."""
+    return create_server(
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        ident="finapilot-console",
+        trusted_proxy="*",
+        trusted_proxy_headers=TRUSTED_PROXY_HEADERS,
+        clear_untrusted_proxy_headers=True,
+    )
+
+
 def main() -> int:
     try:
         settings = ConsoleSettings.from_env()
@@ -75,21 +90,12 @@ def main() -> int:
         db.close()
         return 1
     mode = "read and act" if reader.can_act() else "read-only (this role may not change jobs)"
-    server = create_server(
-        app,
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        ident="finapilot-console",
-        trusted_proxy="*",
-        trusted_proxy_headers=TRUSTED_PROXY_HEADERS,
-        clear_untrusted_proxy_headers=True,
-    )
+    server = make_server(app, settings)
     signal.signal(signal.SIGTERM, _stop)
     logger.info(
         "🖥️  FinaPilot console on http://%s:%d (%s; database %s)",
         settings.host,
-        settings.port,
+        server.effective_port,
         mode,
         settings.base.database.redacted(),
     )

@@ -136,11 +136,17 @@ def job(job_id: uuid.UUID) -> str:
 
 
 @views.get("/jobs/<uuid:job_id>/live")
-def job_live(job_id: uuid.UUID) -> str:
+def job_live(job_id: uuid.UUID) -> Response:
+    """The live part of the job page; once the job has ended, the whole page reloads (htmx's
+    ``HX-Refresh``) to show its result, and stops refreshing."""
     row = services()["reader"].job_live(str(job_id))
     if row is None:
         abort(404)
-    return render_template("_job_live.html", job=row, live=_live(row))
+    live = _live(row)
+    response = Response(render_template("_job_live.html", job=row, live=live))
+    if not live and request.headers.get("HX-Request") == "true":
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 def _live(row: dict[str, Any]) -> bool:
