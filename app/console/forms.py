@@ -32,6 +32,7 @@ class Confirm:
     fields: dict[str, str]
     button: str
     back: str
+    destructive: bool = False  # the button is red (cancel, pause)
 
 
 def _field(name: str, *, required: bool = True) -> str:
@@ -122,6 +123,7 @@ def cancel() -> Any:
             {"job_id": job_id, "next": back},
             "Cancel the job",
             back,
+            destructive=True,
         ),
         perform,
     )
@@ -210,6 +212,7 @@ def pause() -> Any:
             {"kind": kind.value, "name": name, "next": _back("/")},
             "Pause",
             _back("/"),
+            destructive=True,
         ),
         perform,
     )

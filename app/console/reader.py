@@ -254,11 +254,6 @@ class ConsoleReader:
                 export = _export_summary(found[0]) if found else None
         return {"job": job, "domain": domain, "monte_carlo": monte_carlo, "export": export}
 
-    def job_live(self, job_id: str) -> dict[str, Any] | None:
-        with self.read() as cur:
-            rows = execute(cur, "console_job_live", {"job_id": job_id})
-        return rows[0] if rows else None
-
     def export_file(self, job_id: str) -> dict[str, Any] | None:
         """The export row of an export job, with its bytes or S3 key (org-scoped)."""
         with self.read() as cur:

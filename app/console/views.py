@@ -21,6 +21,9 @@ from app.storage import S3ObjectStore, export_content_type, make_object_store
 views = Blueprint("console", __name__)
 
 DEAD_SINCE_DEFAULT = "7d"
+#: Chart widths in SVG units: the width of the page's content, so text keeps its size.
+BARS_WIDTH = 1180
+FAN_WIDTH = 1180
 DEAD_SINCE_CHOICES = ("1h", "24h", "7d", "30d")
 
 
@@ -81,7 +84,7 @@ def overview_live() -> str:
 
 def _overview_context() -> dict[str, Any]:
     data = services()["reader"].overview()
-    bars, peak = charts.minute_bars(data.throughput)
+    bars, peak = charts.minute_bars(data.throughput, width=BARS_WIDTH)
     statuses = [s.value for s in JobStatus if s is not JobStatus.DONE]
     totals = {
         "running": sum(n for (_, status), n in data.counts.items() if status == "running"),
@@ -90,6 +93,7 @@ def _overview_context() -> dict[str, Any]:
         "cancelled": sum(m["cancelled"] for m in data.throughput),
     }
     return {
+        "bars_width": BARS_WIDTH,
         "o": data,
         "statuses": statuses,
         "bars": bars,
@@ -127,26 +131,23 @@ def _jobs_form(filters: JobFilters, **extra: Any) -> str:
 
 @views.get("/jobs/<uuid:job_id>")
 def job(job_id: uuid.UUID) -> str:
+    return render_template("job.html", **_job_context(job_id))
+
+
+@views.get("/jobs/<uuid:job_id>/live")
+def job_live(job_id: uuid.UUID) -> str:
+    """The job page's body, refreshed while the job can change; the body of an ended job (with
+    its result) carries no refresh, so the page stops asking."""
+    return render_template("_job_body.html", **_job_context(job_id))
+
+
+def _job_context(job_id: uuid.UUID) -> dict[str, Any]:
     found = services()["reader"].job(str(job_id))
     if found is None:
         abort(404)
     mc = found["monte_carlo"]
-    fan = charts.fan_chart(mc["months"] or [], mc["series"] or {}) if mc else None
-    return render_template("job.html", **found, fan=fan, live=_live(found["job"]))
-
-
-@views.get("/jobs/<uuid:job_id>/live")
-def job_live(job_id: uuid.UUID) -> Response:
-    """The live part of the job page; once the job has ended, the whole page reloads (htmx's
-    ``HX-Refresh``) to show its result, and stops refreshing."""
-    row = services()["reader"].job_live(str(job_id))
-    if row is None:
-        abort(404)
-    live = _live(row)
-    response = Response(render_template("_job_live.html", job=row, live=live))
-    if not live and request.headers.get("HX-Request") == "true":
-        response.headers["HX-Refresh"] = "true"
-    return response
+    fan = charts.fan_chart(mc["months"] or [], mc["series"] or {}, width=FAN_WIDTH) if mc else None
+    return {**found, "fan": fan, "live": _live(found["job"])}
 
 
 def _live(row: dict[str, Any]) -> bool:

@@ -153,13 +153,6 @@ SELECT 1 FROM jobs j
 
 -- Job detail ----------------------------------------------------------------------------------
 
--- name: console_job_live
--- What the job page refreshes while the job runs (primary key).
-SELECT id::text, status, progress::float8 AS progress, attempts, max_attempts, worker_id,
-       cancel_requested, last_error, run_started_at, visibility_expires_at, next_run_at,
-       finished_at, updated_at
-  FROM jobs WHERE id = %(job_id)s::uuid;
-
 -- name: console_monte_carlo_result
 -- The percentile series of a finished simulation (the fan chart), scoped to the job's org.
 SELECT m.id::text, m.status, m.num_simulations,

@@ -86,19 +86,21 @@ def test_the_job_page_shows_the_row_the_timeline_with_levels_and_hidden_paramete
     assert console.client().get("/jobs/not-a-uuid").status_code == 404
 
 
-def test_a_running_job_refreshes_its_live_part_and_reloads_once_it_has_ended(db, console, make_job):
+def test_a_running_job_refreshes_its_page_body_until_it_has_ended(db, console, make_job):
     job = make_job()
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET status = 'running', progress = 42 WHERE id = %s", (job.id,))
     client = console.client()
     page = client.get(f"/jobs/{job.id}").text
     assert f'hx-get="/jobs/{job.id}/live"' in page and 'value="42"' in page
-    live = client.get(f"/jobs/{job.id}/live", headers={"HX-Request": "true"})
-    assert "HX-Refresh" not in live.headers and "42%" in live.text
+    live = client.get(f"/jobs/{job.id}/live")
+    assert 'hx-trigger="every 3s"' in live.text and "42%" in live.text
+    assert "<h2>Log</h2>" in live.text and "<html" not in live.text  # the body, not a page
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET status = 'completed', progress = 100 WHERE id = %s", (job.id,))
-    ended = client.get(f"/jobs/{job.id}/live", headers={"HX-Request": "true"})
-    assert ended.headers["HX-Refresh"] == "true" and "hx-trigger" not in ended.text
+    ended = client.get(f"/jobs/{job.id}/live").text
+    assert "hx-trigger" not in ended and "100%" in ended  # the last refresh
+    assert re.search(r"<th>status</th><td[^>]*>completed</td>", ended)
 
 
 def test_a_finished_simulation_is_drawn_as_a_fan_chart_of_its_percentiles(db, console, make_org):
