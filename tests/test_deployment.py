@@ -70,8 +70,8 @@ def _flag(command: str, name: str) -> str:
 
 def test_both_services_are_private_services_that_prometheus_can_scrape(blueprint):
     services = {s["name"]: s for s in blueprint["services"]}
-    assert set(services) == {"finapilot-dramatiq", "finapilot-bridge"}
-    for service in services.values():
+    assert set(services) == {"finapilot-dramatiq", "finapilot-bridge", "finapilot-console"}
+    for service in (services["finapilot-dramatiq"], services["finapilot-bridge"]):
         assert service["type"] == "pserv"  # a background worker cannot receive private traffic
         assert service["runtime"] == "python"
         assert service["buildCommand"] == "pip install -r requirements.txt"
