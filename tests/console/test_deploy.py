@@ -73,8 +73,13 @@ def test_the_process_serves_with_credentials_and_stops_cleanly_on_sigterm(env, t
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "console"],
         cwd=ROOT,
-        env={**os.environ, **env, "CONSOLE_TOKEN": TOKEN, "CONSOLE_HOST": "127.0.0.1",
-             "CONSOLE_PORT": str(port)},  # fmt: skip
+        env={
+            **os.environ,
+            **env,
+            "CONSOLE_TOKEN": TOKEN,
+            "CONSOLE_HOST": "127.0.0.1",
+            "CONSOLE_PORT": str(port),
+        },  # fmt: skip
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
