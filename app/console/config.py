@@ -60,7 +60,9 @@ class ConsoleSettings:
         statement_timeout_ms, lock_timeout_ms: bounds of every statement it runs.
         link_ttl_s: lifetime of an export's presigned S3 link.
         cookie_secure: the session cookie is sent over HTTPS only.
-        refresh_s: how often pages showing live state refresh themselves.
+        refresh_s: how often a job page refreshes itself while the job runs.
+        overview_refresh_s: how often the overview refreshes; it is computed at most this
+            often, whoever looks.
     """
 
     base: Settings
@@ -74,6 +76,7 @@ class ConsoleSettings:
     link_ttl_s: int = 60
     cookie_secure: bool = True
     refresh_s: int = 3
+    overview_refresh_s: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
@@ -99,6 +102,7 @@ class ConsoleSettings:
             link_ttl_s=_int(env, "CONSOLE_LINK_SECONDS", 60, minimum=5),
             cookie_secure=_bool(env, "CONSOLE_COOKIE_SECURE", True),
             refresh_s=_int(env, "CONSOLE_REFRESH_SECONDS", 3, minimum=1),
+            overview_refresh_s=_int(env, "CONSOLE_OVERVIEW_SECONDS", 10, minimum=1),
         )
         if settings.port > 65535:
             raise SettingsError(f"{port_name} must be a TCP port, got {settings.port}")

@@ -9,6 +9,7 @@ with a one-line message. Every value comes from the form body, never the URL.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,10 @@ from app.console.actions import PauseKind
 from app.console.jobs_list import FilterError, JobFilters
 from app.console.views import DEAD_SINCE_CHOICES, can_act, views
 from app.console.web import services
-from app.jobtypes import QUEUES
+from app.jobtypes import QUEUES, REGISTRY
+
+#: A path of this console: one slash, then only URL characters (no scheme, host or whitespace).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9_\-./?=&%:+~]*")
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,9 @@ def _since(name: str = "since") -> tuple[str, dt.datetime]:
 
 
 def _back(default: str) -> str:
-    """Where to return: a path of this console only."""
+    """Where to return: a path of this console only (never another host, however spelled)."""
     target = request.form.get("next") or default
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    return target if _LOCAL_PATH.fullmatch(target) else default
 
 
 def _act(confirm: Confirm, perform: Callable[[], str]) -> Response | tuple[str, int]:
@@ -193,6 +195,8 @@ def _pause_target() -> tuple[PauseKind, str]:
         abort(400)
     if kind is PauseKind.QUEUE and name not in QUEUES:
         abort(400)
+    if kind is PauseKind.JOB_TYPE and name not in REGISTRY.claimable:
+        abort(400)  # the bridge dispatches only the types this worker runs
     return kind, name
 
 

@@ -1,7 +1,7 @@
 """What the console's pages read: each in one read-only transaction with short timeouts.
 
-The overview is computed at most once per :data:`OVERVIEW_CACHE_S` for everyone looking at it,
-so ten open tabs cost the database what one does.
+The overview is computed at most once per ``CONSOLE_OVERVIEW_SECONDS`` (its refresh interval) for
+everyone looking at it, so ten open tabs cost the database what one does.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from app.db import Database, execute, jsonb
 from app.job import JobStatus
 from app.jobtypes import QUEUES, REGISTRY
 
-#: The overview refreshes itself this often, and is computed at most this often for everyone.
-OVERVIEW_CACHE_S = 10.0
 #: Ended jobs are counted among those created in this window (the history is not scanned).
 RECENT = dt.timedelta(hours=24)
 #: The throughput chart covers the last hour of ends, among jobs created in this window.
@@ -112,7 +110,7 @@ class ConsoleReader:
     def overview(self) -> Overview:
         with self._overview_lock:
             cached = self._overview
-            if cached and time.monotonic() - cached[0] < OVERVIEW_CACHE_S:
+            if cached and time.monotonic() - cached[0] < self.settings.overview_refresh_s:
                 return cached[1]
             fresh = self._compute_overview()
             self._overview = (time.monotonic(), fresh)
@@ -230,9 +228,9 @@ class ConsoleReader:
         with self.read() as cur:
             return [r["job_type"] for r in execute(cur, "console_job_types")]
 
-    def job(self, job_id: str) -> dict[str, Any] | None:
-        """The row with its logs (parameter values hidden, as ``jobs show``), the domain row and
-        the result (Monte Carlo percentiles, an export's file)."""
+    def job(self, job_id: str, *, domain: bool = True) -> dict[str, Any] | None:
+        """The row with its logs (parameter values hidden, as ``jobs show``), the domain row
+        (unless ``domain`` is False) and the result (Monte Carlo percentiles, an export's file)."""
         with self.read() as cur:
             rows = execute(cur, "ops_show", {"job_id": job_id, "domain_refs": self.domain_refs})
             if not rows:
@@ -240,9 +238,9 @@ class ConsoleReader:
             job = rows[0]
             spec = REGISTRY.get(job["job_type"])
             ref = job["domain_ref"]
-            domain: list[dict[str, Any]] = []
-            if spec and spec.domain and spec.domain.show_sql and ref:
-                domain = execute(cur, spec.domain.show_sql, {"ref": ref, "job_id": job_id})
+            domain_rows: list[dict[str, Any]] = []
+            if domain and spec and spec.domain and spec.domain.show_sql and ref:
+                domain_rows = execute(cur, spec.domain.show_sql, {"ref": ref, "job_id": job_id})
             scope = {"ref": ref or "", "org_id": job["org_id"]}
             monte_carlo = None
             if spec and spec.domain and spec.domain.table == "monte_carlo_jobs" and ref:
@@ -252,7 +250,7 @@ class ConsoleReader:
             if spec and spec.domain and spec.domain.table == "exports" and ref:
                 found = execute(cur, "console_export_summary", scope)
                 export = _export_summary(found[0]) if found else None
-        return {"job": job, "domain": domain, "monte_carlo": monte_carlo, "export": export}
+        return {"job": job, "domain": domain_rows, "monte_carlo": monte_carlo, "export": export}
 
     def export_file(self, job_id: str) -> dict[str, Any] | None:
         """The export row of an export job, with its bytes or S3 key (org-scoped)."""

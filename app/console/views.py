@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import uuid
 from typing import Any
 
@@ -12,12 +13,13 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from app.console import charts
 from app.console.jobs_list import SINCE_CHOICES, Cursor, FilterError, JobFilters
-from app.console.reader import OVERVIEW_CACHE_S
 from app.console.web import services
 from app.job import TERMINAL_STATUSES, JobStatus
 from app.jobtypes import QUEUES, REGISTRY
+from app.logging_setup import log_event
 from app.storage import S3ObjectStore, export_content_type, make_object_store
 
+logger = logging.getLogger(__name__)
 views = Blueprint("console", __name__)
 
 DEAD_SINCE_DEFAULT = "7d"
@@ -37,7 +39,11 @@ def can_act() -> bool:
 
 @views.app_context_processor
 def shared() -> dict[str, Any]:
-    return {"can_act": can_act, "refresh_s": services()["settings"].refresh_s}
+    return {
+        "can_act": can_act,
+        "refresh_s": services()["settings"].refresh_s,
+        "pausable": REGISTRY.claimable,
+    }
 
 
 @views.app_template_filter("when")
@@ -67,7 +73,8 @@ def duration(seconds: float) -> str:
 def health() -> Response:
     try:
         ok = services()["reader"].healthy()
-    except Exception:  # any trouble means unavailable; the reason goes to the log only
+    except Exception as exc:  # any trouble means unavailable; the reason goes to the log only
+        log_event(logger, logging.WARNING, "console_unhealthy", error=type(exc).__name__)
         ok = False
     return Response("ok\n" if ok else "unavailable\n", 200 if ok else 503, mimetype="text/plain")
 
@@ -99,7 +106,7 @@ def _overview_context() -> dict[str, Any]:
         "bars": bars,
         "peak": peak,
         "totals": totals,
-        "overview_refresh_s": OVERVIEW_CACHE_S,
+        "overview_refresh_s": services()["settings"].overview_refresh_s,
     }
 
 
@@ -135,14 +142,21 @@ def job(job_id: uuid.UUID) -> str:
 
 
 @views.get("/jobs/<uuid:job_id>/live")
-def job_live(job_id: uuid.UUID) -> str:
-    """The job page's body, refreshed while the job can change; the body of an ended job (with
-    its result) carries no refresh, so the page stops asking."""
-    return render_template("_job_body.html", **_job_context(job_id))
+def job_live(job_id: uuid.UUID) -> Response:
+    """The job page's body (state, result, row, log), refreshed while the job can change. Once it
+    has ended the whole page reloads (htmx's ``HX-Refresh``), domain row included, and stops
+    refreshing: the domain row is read on page loads only (some types find it by a scan)."""
+    context = _job_context(job_id, domain=False)
+    body = render_template("_job_body.html", **context)
+    log = render_template("_job_log.html", **context, oob=True)  # swapped in place, out of band
+    response = Response(body + log)
+    if not context["live"] and request.headers.get("HX-Request") == "true":
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
-def _job_context(job_id: uuid.UUID) -> dict[str, Any]:
-    found = services()["reader"].job(str(job_id))
+def _job_context(job_id: uuid.UUID, *, domain: bool = True) -> dict[str, Any]:
+    found = services()["reader"].job(str(job_id), domain=domain)
     if found is None:
         abort(404)
     mc = found["monte_carlo"]

@@ -86,7 +86,7 @@ def test_the_job_page_shows_the_row_the_timeline_with_levels_and_hidden_paramete
     assert console.client().get("/jobs/not-a-uuid").status_code == 404
 
 
-def test_a_running_job_refreshes_its_page_body_until_it_has_ended(db, console, make_job):
+def test_a_running_job_refreshes_its_state_row_and_log_until_it_has_ended(db, console, make_job):
     job = make_job()
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET status = 'running', progress = 42 WHERE id = %s", (job.id,))
@@ -98,9 +98,11 @@ def test_a_running_job_refreshes_its_page_body_until_it_has_ended(db, console, m
     assert "<h2>Log</h2>" in live.text and "<html" not in live.text  # the body, not a page
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET status = 'completed', progress = 100 WHERE id = %s", (job.id,))
-    ended = client.get(f"/jobs/{job.id}/live").text
-    assert "hx-trigger" not in ended and "100%" in ended  # the last refresh
-    assert re.search(r"<th>status</th><td[^>]*>completed</td>", ended)
+    ended = client.get(f"/jobs/{job.id}/live", headers={"HX-Request": "true"})
+    assert "hx-trigger" not in ended.text and "100%" in ended.text  # the last refresh
+    assert re.search(r"<th>status</th><td[^>]*>completed</td>", ended.text)
+    assert ended.headers["HX-Refresh"] == "true"  # the page reloads once, domain row included
+    assert 'id="job-log" hx-swap-oob="true"' in ended.text
 
 
 def test_a_finished_simulation_is_drawn_as_a_fan_chart_of_its_percentiles(db, console, make_org):
