@@ -45,14 +45,7 @@ class ConsoleActions:
     @contextmanager
     def write(self) -> Iterator[Any]:
         with self.db.transaction() as cur:
-            execute(
-                cur,
-                "console_write_limits",
-                {
-                    "statement_timeout_ms": self.settings.statement_timeout_ms,
-                    "lock_timeout_ms": self.settings.lock_timeout_ms,
-                },
-            )
+            execute(cur, "console_write_limits", self.settings.limits)
             yield cur
 
     def retry(self, job_ids: list[str], actor: str) -> list[dict[str, Any]]:

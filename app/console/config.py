@@ -78,6 +78,14 @@ class ConsoleSettings:
     refresh_s: int = 3
     overview_refresh_s: int = 10
 
+    @property
+    def limits(self) -> dict[str, int]:
+        """The bounds every console transaction sets (``console_read_only``/``_write_limits``)."""
+        return {
+            "statement_timeout_ms": self.statement_timeout_ms,
+            "lock_timeout_ms": self.lock_timeout_ms,
+        }
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
         """Parse and validate; raise :class:`SettingsError` naming the problem."""

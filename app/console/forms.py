@@ -202,42 +202,39 @@ def _pause_target() -> tuple[PauseKind, str]:
 
 @views.post("/actions/pause")
 def pause() -> Any:
-    kind, name = _pause_target()
-    what = f"{'job type' if kind is PauseKind.JOB_TYPE else 'queue'} {name}"
-
-    def perform() -> str:
-        changed = services()["actions"].pause(kind, name, g.actor)
-        return f"Paused {what}." if changed else f"{what.capitalize()} was already paused."
-
-    return _act(
-        Confirm(
-            "Pause",
-            f"Pause {what}? The bridge stops dispatching its jobs; jobs already running finish.",
-            {"kind": kind.value, "name": name, "next": _back("/")},
-            "Pause",
-            _back("/"),
-            destructive=True,
-        ),
-        perform,
-    )
+    return _pause_or_resume(resume=False)
 
 
 @views.post("/actions/resume")
 def resume() -> Any:
+    return _pause_or_resume(resume=True)
+
+
+def _pause_or_resume(*, resume: bool) -> Any:
     kind, name = _pause_target()
     what = f"{'job type' if kind is PauseKind.JOB_TYPE else 'queue'} {name}"
+    verb = "Resume" if resume else "Pause"
 
     def perform() -> str:
-        changed = services()["actions"].resume(kind, name, g.actor)
-        return f"Resumed {what}." if changed else f"{what.capitalize()} was not paused."
+        actions = services()["actions"]
+        changed = (actions.resume if resume else actions.pause)(kind, name, g.actor)
+        if changed:
+            return f"{verb}d {what}."
+        return f"{what.capitalize()} was {'not' if resume else 'already'} paused."
 
+    effect = (
+        "The bridge dispatches its waiting jobs again."
+        if resume
+        else "The bridge stops dispatching its jobs; jobs already running finish."
+    )
     return _act(
         Confirm(
-            "Resume",
-            f"Resume {what}? The bridge dispatches its waiting jobs again.",
+            verb,
+            f"{verb} {what}? {effect}",
             {"kind": kind.value, "name": name, "next": _back("/")},
-            "Resume",
+            verb,
             _back("/"),
+            destructive=not resume,
         ),
         perform,
     )

@@ -19,7 +19,7 @@ from app.console.config import ConsoleSettings
 from app.console.jobs_list import Cursor, JobFilters, JobsPage, JobsQuery
 from app.db import Database, execute, jsonb
 from app.job import JobStatus
-from app.jobtypes import QUEUES, REGISTRY
+from app.jobtypes import QUEUES, REGISTRY, JobType
 
 #: Ended jobs are counted among those created in this window (the history is not scanned).
 RECENT = dt.timedelta(hours=24)
@@ -83,14 +83,7 @@ class ConsoleReader:
     def read(self) -> Iterator[Any]:
         """A read-only transaction bounded by the console's statement and lock timeouts."""
         with self.db.transaction() as cur:
-            execute(
-                cur,
-                "console_read_only",
-                {
-                    "statement_timeout_ms": self.settings.statement_timeout_ms,
-                    "lock_timeout_ms": self.settings.lock_timeout_ms,
-                },
-            )
+            execute(cur, "console_read_only", self.settings.limits)
             yield cur
 
     def healthy(self) -> bool:
@@ -232,11 +225,9 @@ class ConsoleReader:
         """The row with its logs (parameter values hidden, as ``jobs show``), the domain row
         (unless ``domain`` is False) and the result (Monte Carlo percentiles, an export's file)."""
         with self.read() as cur:
-            rows = execute(cur, "ops_show", {"job_id": job_id, "domain_refs": self.domain_refs})
-            if not rows:
+            job, spec = self._show(cur, job_id)
+            if job is None:
                 return None
-            job = rows[0]
-            spec = REGISTRY.get(job["job_type"])
             ref = job["domain_ref"]
             domain_rows: list[dict[str, Any]] = []
             if domain and spec and spec.domain and spec.domain.show_sql and ref:
@@ -252,15 +243,20 @@ class ConsoleReader:
                 export = _export_summary(found[0]) if found else None
         return {"job": job, "domain": domain_rows, "monte_carlo": monte_carlo, "export": export}
 
+    def _show(self, cur: Any, job_id: str) -> tuple[dict[str, Any] | None, JobType | None]:
+        """The CLI's ``ops_show`` row (logs with parameters hidden) and its type's declaration."""
+        rows = execute(cur, "ops_show", {"job_id": job_id, "domain_refs": self.domain_refs})
+        if not rows:
+            return None, None
+        return rows[0], REGISTRY.get(rows[0]["job_type"])
+
     def export_file(self, job_id: str) -> dict[str, Any] | None:
         """The export row of an export job, with its bytes or S3 key (org-scoped)."""
         with self.read() as cur:
-            rows = execute(cur, "ops_show", {"job_id": job_id, "domain_refs": self.domain_refs})
-            if not rows:
-                return None
-            job = rows[0]
-            spec = REGISTRY.get(job["job_type"])
-            if not (spec and spec.domain and spec.domain.table == "exports" and job["domain_ref"]):
+            job, spec = self._show(cur, job_id)
+            if job is None or not (
+                spec and spec.domain and spec.domain.table == "exports" and job["domain_ref"]
+            ):
                 return None
             found = execute(
                 cur, "console_export_file", {"ref": job["domain_ref"], "org_id": job["org_id"]}

@@ -93,7 +93,7 @@ def main() -> int:
     server = make_server(app, settings)
     signal.signal(signal.SIGTERM, _stop)
     logger.info(
-        "🖥️  FinaPilot console on http://%s:%d (%s; database %s)",
+        "🖥️  FinaPilot console on http://%s:%s (%s; database %s)",
         settings.host,
         server.effective_port,
         mode,

@@ -4,8 +4,12 @@ browser does (session cookie, CSRF token from the page, Origin header)."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +22,8 @@ from app.console.config import ConsoleSettings
 from app.console.server import make_server
 from app.console.web import create_app
 from app.db import Database
+from app.devtools.embedded import free_port
+from tests.conftest import ROOT
 
 USER = "alice"
 PASSWORD = "correct-horse-battery-staple"
@@ -116,6 +122,61 @@ def serve_console() -> Iterator[Callable[..., Console]]:
         server.task_dispatcher.shutdown()
         server.close()
         db.close()
+
+
+@dataclass
+class ConsoleProcess:
+    """``python -m app console`` started as production starts it."""
+
+    url: str
+    popen: subprocess.Popen[bytes]
+    log_path: Any
+
+    def log(self) -> str:
+        return str(self.log_path.read_text(errors="replace"))
+
+    def stop(self) -> int:
+        """SIGTERM, as Render stops a service; the exit code."""
+        if self.popen.poll() is None:
+            self.popen.terminate()
+        return self.popen.wait(20)
+
+
+@pytest.fixture
+def console_process(env: dict[str, str], tmp_path: Any) -> Iterator[Callable[..., ConsoleProcess]]:
+    """``console_process(**env)``: the real process on a free loopback port, serving once its
+    health check answers."""
+    started: list[ConsoleProcess] = []
+
+    def start(**extra: str) -> ConsoleProcess:
+        port = free_port()
+        log = tmp_path / f"console-{len(started)}.log"
+        penv = {**os.environ, **env, "CONSOLE_HOST": "127.0.0.1", "CONSOLE_PORT": str(port),
+                "PYTHONUNBUFFERED": "1", **extra}  # fmt: skip
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "app", "console"],
+            cwd=ROOT,
+            env=penv,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        proc = ConsoleProcess(f"http://127.0.0.1:{port}", popen, log)
+        started.append(proc)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(proc.url + "/healthz", timeout=2).text == "ok\n":
+                    return proc
+            except requests.ConnectionError:
+                pass
+            if popen.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"console did not start:\n{proc.log()}")
+            time.sleep(0.2)
+
+    yield start
+    for proc in started:
+        proc.stop()
 
 
 @pytest.fixture

@@ -10,19 +10,14 @@ kept in ``.artifacts/console/`` (git-ignored). Chromium comes from ``scripts/set
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from app.client import submit
-from app.devtools.embedded import free_port
 from tests.conftest import ROOT
 from tests.console.conftest import PASSWORD, USER
 from tests.factories import insert_model, insert_model_run
@@ -51,44 +46,6 @@ def _chromium_or_skip() -> None:
 
 
 @pytest.fixture
-def console_process(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """``python -m app console`` as production starts it (secure cookie on); yields its URL."""
-    port = free_port()
-    log = tmp_path / "console.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "console"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            **env,
-            "CONSOLE_USER": USER,
-            "CONSOLE_PASSWORD": PASSWORD,
-            "CONSOLE_HOST": "127.0.0.1",
-            "CONSOLE_PORT": str(port),
-            "CONSOLE_REFRESH_SECONDS": "1",
-            "PYTHONUNBUFFERED": "1",
-        },
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(url + "/healthz", timeout=2).text == "ok\n":
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"console did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    assert proc.wait(20) == 0, log.read_text()  # SIGTERM: a clean stop
-
-
-@pytest.fixture
 def claim_simulations(env: dict[str, str]) -> None:
     env["WORKER_JOB_TYPES"] = "monte_carlo,noop"
     env["WORKER_FOLLOWUP_JOBS"] = ""
@@ -98,6 +55,11 @@ def test_an_operator_finds_a_failed_simulation_requeues_it_and_watches_it_comple
     db, make_org, claim_simulations, pipeline, console_process
 ):
     _chromium_or_skip()
+    # As production starts it: the session cookie is Secure (loopback counts as secure).
+    console = console_process(
+        CONSOLE_USER=USER, CONSOLE_PASSWORD=PASSWORD, CONSOLE_REFRESH_SECONDS="1"
+    )
+    base = console.url
     from playwright.sync_api import expect, sync_playwright
 
     org = make_org()
@@ -136,7 +98,7 @@ def test_an_operator_finds_a_failed_simulation_requeues_it_and_watches_it_comple
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
 
-            page.goto(console_process + "/")
+            page.goto(base + "/")
             expect(page.locator("h1")).to_have_text("Overview")
             expect(page.locator("table.matrix")).to_contain_text("monte_carlo")
             assert page.evaluate("typeof window.htmx") == "object"  # the live part's library
@@ -172,7 +134,7 @@ def test_an_operator_finds_a_failed_simulation_requeues_it_and_watches_it_comple
             page.screenshot(path=ARTIFACTS / "6-job-completed.png", full_page=True)
 
             slow = submit(db, "noop", {"sleepSeconds": 8}, org_id=org)
-            page.goto(f"{console_process}/jobs/{slow.id}")
+            page.goto(f"{base}/jobs/{slow.id}")
             expect(page.locator("#live .badge").first).to_have_text("running", timeout=WAIT_MS)
             bar = page.locator("#live progress")
             first = float(bar.get_attribute("value") or 0)
@@ -185,3 +147,4 @@ def test_an_operator_finds_a_failed_simulation_requeues_it_and_watches_it_comple
             browser.close()
     assert job.refresh().status == "completed"
     assert problems == []  # no CSP violation, no script error
+    assert console.stop() == 0, console.log()  # SIGTERM: a clean stop

@@ -4,18 +4,12 @@ and the read-only role's grants covering every table a page reads."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 
 import requests
 import yaml
 
 from app.console.config import ConsoleSettings
-from app.devtools.embedded import free_port
 from app.jobtypes import REGISTRY
 from app.sql import SQL_DIR
 from tests.conftest import ROOT
@@ -67,35 +61,13 @@ def test_the_read_only_grants_cover_every_table_a_page_reads():
     assert shown | read | {"dramatiq.finapilot_paused"} <= granted
 
 
-def test_the_process_serves_with_credentials_and_stops_cleanly_on_sigterm(env, tmp_path):
-    port = free_port()
-    log = tmp_path / "console.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "console"],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            **env,
-            "CONSOLE_TOKEN": TOKEN,
-            "CONSOLE_HOST": "127.0.0.1",
-            "CONSOLE_PORT": str(port),
-        },  # fmt: skip
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while "FinaPilot console on" not in log.read_text():
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        assert requests.get(url + "/healthz", timeout=10).text == "ok\n"
-        assert requests.get(url + "/", timeout=10).status_code == 401
-        page = requests.get(url + "/", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
-        assert page.status_code == 200 and "<h1>Overview</h1>" in page.text
-        assert page.headers["Server"] == "finapilot-console"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(20)
-    assert code == 0 and "Console stopped" in log.read_text()
-    assert TOKEN not in log.read_text()
+def test_the_process_serves_with_credentials_and_stops_cleanly_on_sigterm(console_process):
+    console = console_process(CONSOLE_TOKEN=TOKEN)
+    assert "FinaPilot console on http://127.0.0.1:" in console.log()
+    assert requests.get(console.url + "/healthz", timeout=10).text == "ok\n"
+    assert requests.get(console.url + "/", timeout=10).status_code == 401
+    page = requests.get(console.url + "/", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert page.status_code == 200 and "<h1>Overview</h1>" in page.text
+    assert page.headers["Server"] == "finapilot-console"
+    assert console.stop() == 0
+    assert "Console stopped" in console.log() and TOKEN not in console.log()
