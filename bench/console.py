@@ -88,7 +88,7 @@ def start_console(url: str) -> tuple[subprocess.Popen[bytes], str]:
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "console"],
-        cwd=PROJECT_ROOT.parent,
+        cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

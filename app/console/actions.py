@@ -111,7 +111,9 @@ class ConsoleActions:
         with self.write() as cur:
             ids = [
                 r["id"]
-                for r in execute(cur, "ops_dead_since", {"job_type": job_type, "since": since})
+                for r in execute(
+                    cur, "ops_dead_since", {"job_type": job_type, "since": since, "org_id": None}
+                )
             ]
         done = 0
         for start in range(0, min(len(ids), BULK_MAX), BATCH):

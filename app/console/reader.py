@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from app import messages
+from app import messages, serving
 from app.console.config import ConsoleSettings
 from app.console.jobs_list import Cursor, JobFilters, JobsPage, JobsQuery
 from app.db import Database, execute, jsonb
@@ -147,7 +147,7 @@ class ConsoleReader:
             throughput=_per_minute([r for r in ended if r["minute"] is not None], now),
             queues=self._queues(waiting, window, paused, now),
             workers=workers,
-            unserved=self._unserved(waiting, window, paused),
+            unserved=self._unserved(waiting, workers, paused),
             paused=paused,
         )
 
@@ -185,30 +185,26 @@ class ConsoleReader:
     def _unserved(
         self,
         waiting: list[dict[str, Any]],
-        window: list[dict[str, Any]],
+        workers: list[dict[str, Any]],
         paused: list[dict[str, Any]],
     ) -> list[Unserved]:
-        threads = {w["queue"]: int(w["threads"]) for w in window}
+        """Waiting job types nothing will run now: the bridge's reasons (app/serving.py), and
+        those of this deployment (not claimed, paused)."""
         paused_by = {(p["kind"], p["name"]): p["paused_by"] for p in paused}
         found = []
         for row in sorted(waiting, key=lambda r: (r["job_type"], r["queue"])):
-            job_type, queue = row["job_type"], row["queue"]
+            job_type = row["job_type"]
+            reason = serving.unserved_reason(job_type, workers)
             spec = REGISTRY.get(job_type)
-            if spec is None or not spec.implemented:
-                reason = "not run by this worker (left to the legacy worker)"
-            elif job_type not in self.base.job_types:
-                reason = "not listed in WORKER_JOB_TYPES"
-            elif ("job_type", job_type) in paused_by:
-                reason = f"paused by {paused_by[('job_type', job_type)]}"
-            elif ("queue", queue) in paused_by:
-                reason = f"queue {queue} paused by {paused_by[('queue', queue)]}"
-            elif queue != spec.queue:
-                reason = f"on queue {queue!r}, but the bridge routes it to {spec.queue!r}"
-            elif not threads.get(queue):
-                reason = f"no live worker serves queue {queue}"
-            else:
-                continue
-            found.append(Unserved(job_type, queue, int(row["due"]), reason))
+            if reason is None and spec is not None:
+                if job_type not in self.base.job_types:
+                    reason = "not listed in WORKER_JOB_TYPES"
+                elif ("job_type", job_type) in paused_by:
+                    reason = f"paused by {paused_by[('job_type', job_type)]}"
+                elif ("queue", spec.queue) in paused_by:
+                    reason = f"queue {spec.queue} paused by {paused_by[('queue', spec.queue)]}"
+            if reason:
+                found.append(Unserved(job_type, row["queue"], int(row["due"]), reason))
         return found
 
     # Jobs ----------------------------------------------------------------------------------
@@ -241,7 +237,7 @@ class ConsoleReader:
             if spec and spec.domain and spec.domain.table == "exports" and ref:
                 found = execute(cur, "console_export_summary", scope)
                 export = _export_summary(found[0]) if found else None
-        return {"job": job, "domain": domain_rows, "monte_carlo": monte_carlo, "export": export}
+        return {"job": job, "domain": domain_rows, "simulation": monte_carlo, "export": export}
 
     def _show(self, cur: Any, job_id: str) -> tuple[dict[str, Any] | None, JobType | None]:
         """The CLI's ``ops_show`` row (logs with parameters hidden) and its type's declaration."""

@@ -159,7 +159,7 @@ def _job_context(job_id: uuid.UUID, *, domain: bool = True) -> dict[str, Any]:
     found = services()["reader"].job(str(job_id), domain=domain)
     if found is None:
         abort(404)
-    mc = found["monte_carlo"]
+    mc = found["simulation"]
     fan = charts.fan_chart(mc["months"] or [], mc["series"] or {}, width=FAN_WIDTH) if mc else None
     return {**found, "fan": fan, "live": _live(found["job"])}
 

@@ -48,7 +48,7 @@ def test_the_overview_shows_counts_queues_window_workers_and_who_nobody_serves(
     text = _text(page)
     assert re.search(r"Waiting 5 Running 1 ", text), text[:400]
     assert "model_run default 1 not listed in WORKER_JOB_TYPES" in text
-    assert "alert_check default 1 not run by this worker (left to the legacy worker)" in text
+    assert "alert_check default 1 job type 'alert_check' is not implemented by this worker" in text
     assert "worker-a-1 default 3 1" in text  # id, queues, threads, running
     # the default queue: 3 runnable noops + model_run + alert_check, 3 live threads, window 0 / 6
     assert re.search(r"default 5 \d+ s 3 0 / 6 Pause", text), text
