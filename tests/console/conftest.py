@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from waitress import wasyncore
 
 from app.console.config import ConsoleSettings
 from app.console.server import make_server
@@ -118,9 +119,12 @@ def serve_console() -> Iterator[Callable[..., Console]]:
         return Console(f"http://127.0.0.1:{server.effective_port}", app, settings)
 
     yield start
-    for server, _thread, db in started:
+    for server, thread, db in started:
+        # Close every socket from the server's own loop thread (its trigger runs the call
+        # there), so the loop ends with an empty map instead of polling closed descriptors.
+        server.trigger.pull_trigger(lambda s=server: wasyncore.close_all(s._map))
+        thread.join(10)
         server.task_dispatcher.shutdown()
-        server.close()
         db.close()
 
 
