@@ -1,8 +1,14 @@
 """The retry decision, pure: classification, retrying vs dead_letter, and the backoff (§4.4, §4.5).
 
-One decision for both places that end an attempt: the worker's failure path
-(``middleware/lifecycle.py``) and the bridge's reaper (``bridge/manager.py``). SQL only writes
-the status and ``next_run_at`` it is given.
+One decision for every place that ends an attempt: the worker's failure path
+(``middleware/lifecycle.py``) and the bridge's recovery of jobs whose worker died, found by its
+lost database session or by an expired lease (``bridge/manager.py``). SQL only writes the
+status, the attempt count and ``next_run_at`` it is given.
+
+A crash is not the job's fault the first time (issue 12, overruling §4.5's backoff for crashes):
+the first time a job's worker dies under it, the job goes back at once and the attempt is not
+counted (as a shutdown release); later crashes count an attempt and back off, and after
+``WORKER_MAX_CRASHES`` the job is quarantined.
 """
 
 from __future__ import annotations
@@ -66,11 +72,13 @@ class RetryDecision:
         status: ``retrying`` or ``dead_letter``.
         delay_s: seconds until ``next_run_at`` (0 when dead-lettered).
         quarantined: dead-lettered because the job keeps stopping its worker.
+        counts_attempt: whether ``attempts`` goes up (not for a first crash).
     """
 
     status: Outcome
     delay_s: float = 0.0
     quarantined: bool = False
+    counts_attempt: bool = True
 
 
 def jitter_fraction(job_id: str, attempt: int) -> float:
@@ -90,7 +98,8 @@ class RetryPolicy:
     Attributes:
         base_backoff_s: ``JOB_BASE_BACKOFF_SECONDS``.
         max_backoff_s: ``JOB_MAX_BACKOFF_SECONDS``.
-        max_crashes: ``WORKER_MAX_CRASHES``: lease expiries after which a job is quarantined.
+        max_crashes: ``WORKER_MAX_CRASHES``: crashes (lost sessions, lease expiries) after
+            which a job is quarantined.
     """
 
     base_backoff_s: float
@@ -128,12 +137,16 @@ class RetryPolicy:
             attempts: ``jobs.attempts`` before this attempt is counted.
             max_attempts: ``jobs.max_attempts``.
             retryable: whether the error may pass on a retry.
-            crashes: for a lease expiry, how many times the job has now stopped its worker
-                (this one included); 0 for an ordinary failure.
+            crashes: for a job whose worker died (its session was lost or its lease
+                expired), how many times the job has now stopped its worker, this one
+                included; 0 for an ordinary failure.
         """
         attempts_new = attempts + 1
         if crashes and crashes >= self.max_crashes:
             return RetryDecision(Outcome.DEAD_LETTER, quarantined=True)
+        if crashes == 1:
+            # The first crash is not the job's fault: back at once, attempt not counted.
+            return RetryDecision(Outcome.RETRYING, 0.0, counts_attempt=False)
         if not retryable or attempts_new >= max_attempts:
             return RetryDecision(Outcome.DEAD_LETTER)
         return RetryDecision(Outcome.RETRYING, self.backoff_s(job_id, attempts_new))

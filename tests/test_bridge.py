@@ -167,17 +167,32 @@ def _expire(db: Database, job_id: str, worker: str = "worker-dead-1") -> None:
         )
 
 
-def test_reaper_counts_an_attempt_for_an_expired_lease_and_backs_off(db, manager):
+def test_a_first_lease_expiry_gives_the_job_back_at_once_without_counting_an_attempt(db, manager):
     job = submit(db, "noop")
     _expire(db, job.id)
     result = manager.reap()
     assert [r["job_id"] for r in result.released] == [job.id]
     row = _row(db, job.id)
-    assert row["status"] == "retrying" and row["attempts"] == 1
+    assert row["status"] == "retrying" and row["attempts"] == 0
+    # no backoff: due the moment it was released
+    assert abs((row["next_run_at"] - row["updated_at"]).total_seconds()) < 0.05
     assert row["last_error"] == "LeaseExpired: worker worker-dead-1 stopped heartbeating"
-    assert row["worker_id"] is None and row["next_run_at"] is not None
+    assert row["worker_id"] is None
     assert row["logs"][-1]["msg"] == "Lease expired; worker worker-dead-1 stopped heartbeating"
     assert row["logs"][-1]["level"] == "warn"
+
+
+def test_a_second_lease_expiry_counts_an_attempt_and_backs_off(db, manager, settings):
+    job = submit(db, "noop")
+    _expire(db, job.id, worker="worker-dead-1")
+    manager.reap()
+    _expire(db, job.id, worker="worker-dead-2")
+    manager.reap()
+    row = _row(db, job.id)
+    assert row["status"] == "retrying" and row["attempts"] == 1
+    delay = (row["next_run_at"] - row["updated_at"]).total_seconds()
+    assert delay >= settings.base_backoff_s * 0.99
+    assert row["last_error"] == "LeaseExpired: worker worker-dead-2 stopped heartbeating"
 
 
 def test_a_job_that_keeps_killing_its_worker_is_quarantined(db, manager, settings):
@@ -190,7 +205,8 @@ def test_a_job_that_keeps_killing_its_worker_is_quarantined(db, manager, setting
     assert row["last_error"].startswith(
         f"Quarantined: the job stopped its worker {settings.max_crashes} times"
     )
-    assert row["attempts"] == settings.max_crashes
+    # the first crash was not counted as an attempt; the later ones were
+    assert row["attempts"] == settings.max_crashes - 1
 
 
 def test_reaper_ends_jobs_cancelled_while_waiting(db, manager):

@@ -31,10 +31,16 @@ def _delay(attempts_new: int) -> float:
         (4, 5, True, 0, RetryDecision(Outcome.DEAD_LETTER)),
         (0, 1, True, 0, RetryDecision(Outcome.DEAD_LETTER)),
         (0, 5, False, 0, RetryDecision(Outcome.DEAD_LETTER)),
-        (0, 5, True, 1, RetryDecision(Outcome.RETRYING, _delay(1))),
-        (1, 5, True, 2, RetryDecision(Outcome.RETRYING, _delay(2))),
-        (2, 5, True, 3, RetryDecision(Outcome.DEAD_LETTER, quarantined=True)),
         (9, 20, True, 0, RetryDecision(Outcome.RETRYING, 3600.0)),
+        # A first crash (the worker died under the job) is not the job's fault: back at once,
+        # the attempt not counted, even when it was the job's last one.
+        (0, 5, True, 1, RetryDecision(Outcome.RETRYING, 0.0, counts_attempt=False)),
+        (4, 5, True, 1, RetryDecision(Outcome.RETRYING, 0.0, counts_attempt=False)),
+        # Later crashes back off and count, as an ordinary failure; the quarantine still holds.
+        (0, 5, True, 2, RetryDecision(Outcome.RETRYING, _delay(1))),
+        (1, 5, True, 2, RetryDecision(Outcome.RETRYING, _delay(2))),
+        (4, 5, True, 2, RetryDecision(Outcome.DEAD_LETTER)),
+        (1, 5, True, 3, RetryDecision(Outcome.DEAD_LETTER, quarantined=True)),
     ],
 )
 def test_the_retry_decision_table(attempts, max_attempts, retryable, crashes, expected):
@@ -46,6 +52,12 @@ def test_the_retry_decision_table(attempts, max_attempts, retryable, crashes, ex
         crashes=crashes,
     )
     assert decision == expected
+
+
+def test_a_first_crash_is_quarantined_when_one_crash_is_the_limit():
+    strict = RetryPolicy(base_backoff_s=30.0, max_backoff_s=3600.0, max_crashes=1)
+    decision = strict.decide(job_id=JOB, attempts=0, max_attempts=5, retryable=True, crashes=1)
+    assert decision == RetryDecision(Outcome.DEAD_LETTER, quarantined=True)
 
 
 def test_jitter_is_fixed_by_job_and_attempt_and_spreads_jobs():
@@ -83,11 +95,14 @@ def _fail_through_the_worker(db: Database, settings, manager: BridgeManager, job
 
 
 def _expire_through_the_reaper(db: Database, manager: BridgeManager, job_id: str) -> dict:
+    """A second crash of the job (the first one is on its log): decided as a failure."""
     with db.transaction() as cur:
         cur.execute(
             "UPDATE jobs SET status = 'running', worker_id = 'worker-b', "
             "run_started_at = now() - interval '1 hour', "
-            "visibility_expires_at = now() - interval '1 second' WHERE id = %s",
+            "visibility_expires_at = now() - interval '1 second', "
+            "logs = logs || jsonb_build_array(jsonb_build_object("
+            "  'msg', 'Worker lost; worker worker-c lost its database session')) WHERE id = %s",
             (job_id,),
         )
     manager.reap()
@@ -104,7 +119,8 @@ def _set_attempts(db: Database, job_id: str, attempts: int) -> None:
 
 @pytest.mark.parametrize("attempts", [0, 2, 3, 4])
 def test_worker_failure_and_reaper_decide_the_same_for_the_same_attempts(db, settings, attempts):
-    """Same job, same attempt numbers: the same status and the same backoff (to the ms)."""
+    """Same job, same attempt numbers: the same status and the same backoff (to the ms), for
+    an ordinary failure and for a crash that is not the job's first."""
     settings = settings.replace(base_backoff_s=30.0, max_backoff_s=3600.0, max_crashes=10)
     manager = BridgeManager(db, settings)
     job = submit(db, "noop", max_attempts=5)
