@@ -63,9 +63,11 @@ HARDENED_QUERIES = QueryManager(
         # No advisory lock: a row lock decides who takes a queued message. Every consumer of
         # the queue hears every NOTIFY; the losers skip the winner's lock instead of waiting
         # for it (the bridge re-announces any message left queued, so none is stranded).
+        # The consumer (the worker process's id) is recorded: when that process dies before
+        # starting the job, the bridge gives the job back at once (issue 12).
         CONSUME_ONE="""
             UPDATE {schema}.{tablename} q
-               SET "state" = 'consumed', mtime = (NOW() AT TIME ZONE 'UTC')
+               SET "state" = 'consumed', mtime = (NOW() AT TIME ZONE 'UTC'), consumer = %s
               FROM (SELECT message_id FROM {schema}.{tablename}
                      WHERE message_id = %s AND state = 'queued'
                      FOR UPDATE SKIP LOCKED) m
@@ -74,7 +76,7 @@ HARDENED_QUERIES = QueryManager(
         # Requeue on worker stop, announced like an enqueue so live consumers wake at once.
         REQUEUE="""
             WITH requeued AS (
-              UPDATE {schema}.{tablename} SET state = 'queued'
+              UPDATE {schema}.{tablename} SET state = 'queued', consumer = NULL
                WHERE message_id IN %s AND state = 'consumed'
               RETURNING queue_name, message_id, message
             )
@@ -104,8 +106,9 @@ def pool_size(threads: int, queues: int) -> int:
 class HardenedConsumer(PostgresConsumer):
     """A consumer without advisory locks that announces its requeues and wakes on acks."""
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, *, consumer_id: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
+        self.consumer_id = consumer_id
         self._room = threading.Condition()
 
     def __next__(self) -> dramatiq.MessageProxy | None:
@@ -172,7 +175,7 @@ class HardenedConsumer(PostgresConsumer):
         if message.message_id in self.in_processing:
             return False
         with transaction(self.get_consume_conn()) as curs:
-            curs.execute(HARDENED_QUERIES.CONSUME_ONE, (message.message_id,))
+            curs.execute(HARDENED_QUERIES.CONSUME_ONE, (self.consumer_id, message.message_id))
             return curs.rowcount == 1
 
     def fetch_pending_notifies(self) -> list:
@@ -209,6 +212,10 @@ class HardenedPostgresBroker(PostgresBroker):
     wake on every NOTIFY for nothing.
     """
 
+    def __init__(self, *, consumer_id: str | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.consumer_id = consumer_id
+
     def declare_queue(self, queue_name: str) -> None:
         if queue_name not in self.queues:
             self.emit_before("declare_queue", queue_name)
@@ -222,5 +229,9 @@ class HardenedPostgresBroker(PostgresBroker):
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> HardenedConsumer:
         return HardenedConsumer(
-            pool=self.pool, queue_name=queue_name, prefetch=prefetch, timeout=timeout
+            pool=self.pool,
+            queue_name=queue_name,
+            prefetch=prefetch,
+            timeout=timeout,
+            consumer_id=self.consumer_id,
         )

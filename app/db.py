@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,8 @@ def connect_kwargs(url: DatabaseUrl, application_name: str) -> dict[str, Any]:
         "keepalives_idle": 5,
         "keepalives_interval": 2,
         "keepalives_count": 3,
+        # Data the server has not acknowledged for this long means it is gone (libpq ≥ 12).
+        "tcp_user_timeout": 10_000,
         "connect_timeout": 10,
     }
     if url.schema:
@@ -41,6 +44,22 @@ def connect_kwargs(url: DatabaseUrl, application_name: str) -> dict[str, Any]:
         schema = url.schema.replace('"', '""')
         kwargs["options"] = f'-c search_path="{schema}",public'
     return kwargs
+
+
+#: SQLSTATEs that mean the session is gone: admin shutdown, crash shutdown, cannot connect now
+#: (class 08, connection exceptions, is matched by prefix).
+CONNECTION_LOST_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True when the database could not be reached or the session was lost (not a statement
+    error: a deadlock, a timeout or a lock conflict is the statement's, and has a SQLSTATE)."""
+    if not isinstance(exc, psycopg2.Error):
+        return False
+    code = exc.pgcode
+    if code is None:
+        return isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
+    return code in CONNECTION_LOST_SQLSTATES or code.startswith("08")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -63,6 +82,10 @@ class Database:
         self._pool = psycopg2.pool.ThreadedConnectionPool(0, max_connections, **self._kwargs)
         self._pool.minconn = max_connections
         self._slots = threading.BoundedSemaphore(max_connections)
+        # When one connection finds the session gone (a server restart, a network cut), the
+        # idle ones made before are most likely dead too: they are replaced, not each tried.
+        self._born: dict[int, float] = {}
+        self._invalid_before = float("-inf")
 
     def connect(self, *, autocommit: bool = False) -> psycopg2.extensions.connection:
         """A dedicated connection outside the pool (LISTEN, long-lived loops)."""
@@ -76,13 +99,25 @@ class Database:
         self._slots.acquire()
         conn = None
         try:
-            conn = self._pool.getconn()
+            while True:
+                conn = self._pool.getconn()
+                if self._born.setdefault(id(conn), time.monotonic()) > self._invalid_before:
+                    break
+                self._born.pop(id(conn), None)
+                self._pool.putconn(conn, close=True)
+                conn = None
             yield conn
+        except BaseException as exc:
+            if is_connection_error(exc):
+                self._invalid_before = time.monotonic()
+            raise
         finally:
             if conn is not None:
                 broken = bool(conn.closed) or (
                     conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_UNKNOWN
                 )
+                if broken:
+                    self._born.pop(id(conn), None)
                 self._pool.putconn(conn, close=broken)
             self._slots.release()
 

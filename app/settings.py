@@ -147,6 +147,8 @@ class Settings:
     window_per_thread: float = 2.0
     window_max: int = 500
     worker_presence_s: float = 15.0
+    liveness_interval_s: float = 1.0
+    reconnect_grace_s: float = 30.0
     purge_interval_s: float = 30.0
     purge_age_s: float = 60.0
     bridge_metrics_port: int = 9300
@@ -209,6 +211,8 @@ class Settings:
             window_per_thread=_float(env, "BRIDGE_WINDOW_PER_THREAD", 2.0, minimum=0.1),
             window_max=_int(env, "BRIDGE_WINDOW_MAX", 500, minimum=1),
             worker_presence_s=_float(env, "WORKER_PRESENCE_SECONDS", 15.0, minimum=1.0),
+            liveness_interval_s=_float(env, "BRIDGE_LIVENESS_INTERVAL_SECONDS", 1.0),
+            reconnect_grace_s=_float(env, "WORKER_RECONNECT_GRACE_SECONDS", 30.0),
             purge_interval_s=_float(env, "BRIDGE_PURGE_INTERVAL_SECONDS", 30.0, minimum=1.0),
             purge_age_s=_float(env, "BRIDGE_PURGE_AGE_SECONDS", 60.0),
             bridge_metrics_port=_int(env, "BRIDGE_METRICS_PORT", 9300, maximum=MAX_PORT),

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import psycopg2.pool
@@ -13,6 +14,7 @@ import psycopg2.pool
 from app.broker import HardenedPostgresBroker, pool_size
 from app.db import Database, connect_kwargs
 from app.jobtypes import REGISTRY
+from app.liveness import LivenessSession
 from app.middleware import default_middleware
 from app.settings import Settings
 
@@ -28,9 +30,16 @@ def make_dramatiq_pool(
 
 
 def worker_process_id(settings: Settings) -> str:
-    """WORKER_ID must be unique per process: dramatiq forks several processes per service."""
-    pid = str(os.getpid())
-    return settings.worker_id if pid in settings.worker_id else f"{settings.worker_id}-{pid}"
+    """WORKER_ID must be unique per process: dramatiq forks several processes per service.
+
+    The id is kept when it already names this process (``…-<pid>`` or the default
+    ``…-<pid>-<epoch>``), else ``-<pid>`` is added (a service's WORKER_ID, the launcher's
+    instance prefix).
+    """
+    pid = os.getpid()
+    if re.search(rf"-{pid}(-\d+)?$", settings.worker_id):
+        return settings.worker_id
+    return f"{settings.worker_id}-{pid}"
 
 
 def build_broker(
@@ -42,15 +51,15 @@ def build_broker(
     db = Database(
         settings.database, max_connections=2 * threads + 2, application_name="finapilot-worker"
     )
-    # The heartbeat has a connection of its own: busy threads can never starve it (§4.3).
-    heartbeat_db = Database(
-        settings.database, max_connections=1, application_name="finapilot-heartbeat"
-    )
+    # The heartbeat runs on the process's liveness session, a connection of its own: busy
+    # threads can never starve it (§4.3), and its lock tells the bridge the process lives.
+    session = LivenessSession(settings.database)
     broker = HardenedPostgresBroker(
         pool=make_dramatiq_pool(settings, pool_size(threads, len(REGISTRY.queues))),
         results=False,
+        consumer_id=worker_id,
         middleware=default_middleware(
-            db, heartbeat_db, settings, worker_id, with_prometheus=with_prometheus
+            db, session, settings, worker_id, with_prometheus=with_prometheus
         ),
     )
     return broker, db, worker_id

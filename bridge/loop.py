@@ -1,8 +1,10 @@
 """The bridge's loop: wake on NOTIFY or after the poll interval, dispatch, reap, purge, measure.
 
 It LISTENs on ``finapilot_jobs`` (sent by the optional trigger on ``jobs``) and on dramatiq-pg's
-``dramatiq.<queue>.ack`` channels, so a finished message frees a window slot at once. On any
-database error it backs off and reconnects; a Postgres restart costs a few seconds, not jobs.
+``dramatiq.<queue>.ack`` channels, so a finished message frees a window slot at once. Every
+``BRIDGE_LIVENESS_INTERVAL_SECONDS`` it checks the worker processes' session locks and gives
+back at once the jobs of a process that died (:mod:`bridge.liveness`). On any database error it
+backs off and reconnects; a Postgres restart costs a few seconds, not jobs.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import psycopg2
 import psycopg2.extensions
 from psycopg2 import sql as pgsql
 
-from app.db import Database
+from app.db import Database, is_connection_error
 from app.logging_setup import log_event
 from app.settings import Settings
+from bridge.liveness import LivenessTracker
 from bridge.manager import BridgeManager, ReapResult
 from bridge.metrics import BridgeMetrics
 
@@ -40,6 +43,12 @@ class BridgeLoop:
         self.settings = settings
         self.metrics = metrics
         self.manager = BridgeManager(db, settings)
+        self.liveness: LivenessTracker | None = None
+        if settings.liveness_interval_s > 0:
+            self.liveness = LivenessTracker(
+                reconnect_grace_s=settings.reconnect_grace_s,
+                confirm_s=settings.liveness_interval_s / 2,
+            )
         self._stopping = threading.Event()
         self._listen: psycopg2.extensions.connection | None = None
         self.last_ok = 0.0
@@ -70,11 +79,15 @@ class BridgeLoop:
         next_reap = time.monotonic() + self.settings.reaper_interval_s
         next_purge = time.monotonic()
         next_stats = time.monotonic()
+        next_liveness = time.monotonic()
         backoff = 0.5
         while not self._stopping.is_set():
             try:
                 self._ensure_listening()
                 now = time.monotonic()
+                if self.liveness is not None and now >= next_liveness:
+                    self._release_dead_workers(self.liveness)
+                    next_liveness = now + self.settings.liveness_interval_s
                 if now >= next_reap:
                     self._count_reaped(self.manager.reap())
                     next_reap = now + self.settings.reaper_interval_s
@@ -106,10 +119,19 @@ class BridgeLoop:
                     error=(str(exc).strip().splitlines() or [""])[0][:200],
                     retry_in_s=backoff,
                 )
+                if self.liveness is not None and is_connection_error(exc):
+                    self.liveness.disrupted()
                 self._drop_listen()
                 self._stopping.wait(backoff)
                 backoff = min(MAX_ERROR_BACKOFF_S, backoff * 2)
         self._drop_listen()
+
+    def _release_dead_workers(self, liveness: LivenessTracker) -> None:
+        dead = liveness.observe(self.manager.check_liveness())
+        if dead:
+            result = self.manager.release_lost(dead)
+            self._count_reaped(result)
+            self.metrics.workers_lost.inc(len(result.forgotten))
 
     def _count_reaped(self, result: ReapResult) -> None:
         for row in result.released:

@@ -1,9 +1,11 @@
-"""The bridge's database calls, apart from its loop (dispatch, window, reaper, purge, stats)."""
+"""The bridge's database calls, apart from its loop (dispatch, window, liveness, reaper, purge,
+stats)."""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,10 +36,19 @@ class DispatchResult:
 
 @dataclass
 class ReapResult:
-    released: list[dict[str, Any]] = field(default_factory=list)  # lease expired
+    released: list[dict[str, Any]] = field(default_factory=list)  # worker died
     undelivered: list[dict[str, Any]] = field(default_factory=list)
     cancelled: list[dict[str, Any]] = field(default_factory=list)
     renotified: int = 0
+    forgotten: list[str] = field(default_factory=list)  # presence rows of dead processes
+
+
+@dataclass(frozen=True)
+class LivenessCheck:
+    """What one liveness statement saw."""
+
+    server_up_s: float
+    lost: tuple[str, ...]  # worker processes whose session lock is gone
 
 
 class BridgeManager:
@@ -93,24 +104,47 @@ class BridgeManager:
         _log_rows(rows, logging.DEBUG, "job_dispatched")
         return result
 
+    def check_liveness(self) -> LivenessCheck:
+        """One cheap statement: the processes whose session lock is gone, and server uptime."""
+        row = self.db.run("bridge_liveness_check")[0]
+        return LivenessCheck(server_up_s=float(row["server_up_s"]), lost=tuple(row["lost"]))
+
+    def release_lost(self, workers: Sequence[str]) -> ReapResult:
+        """Give back at once the jobs of worker processes found dead (their session is gone):
+        running ones by the one retry decision, taken-but-not-started ones with attempts
+        unchanged; then forget those processes. Each is re-checked in the transaction."""
+        result = ReapResult()
+        with self.db.transaction() as cur:
+            self._recover(cur, result, lost=list(workers))
+            forgotten = execute(cur, "bridge_forget_workers", {"workers": list(workers)})
+            result.forgotten = [r["worker_id"] for r in forgotten]
+        self._log_recovered(result)
+        for worker in result.forgotten:
+            log_event(logger, logging.WARNING, "worker_lost", worker_id=worker)
+        return result
+
+    def _recover(self, cur: Any, result: ReapResult, *, lost: list[str]) -> None:
+        """Jobs of dead workers back to retrying (or dead_letter), lost hand-offs re-queued."""
+        result.released = self._release_expired(cur, lost)
+        for row in result.released:
+            transition = Transition.RESET if row["status"] == "retrying" else Transition.FAIL
+            self._domain(cur, row, transition)
+        result.undelivered = execute(
+            cur,
+            "reaper_undelivered",
+            {"types": list(self.settings.job_types), "limit": REAP_BATCH, "lost": lost},
+        )
+        stale = [r["job_id"] for r in result.released + result.undelivered]
+        if stale:
+            execute(cur, "reaper_reject_messages", {"job_ids": stale})
+
     def reap(self) -> ReapResult:
-        """Recover jobs whose worker died, re-dispatch lost hand-offs, end cancelled waiters."""
+        """Recover jobs whose lease expired, re-dispatch lost hand-offs, end cancelled waiters."""
         s = self.settings
         types = list(s.job_types)
         result = ReapResult()
         with self.db.transaction() as cur:
-            result.released = self._release_expired(cur)
-            for row in result.released:
-                transition = Transition.RESET if row["status"] == "retrying" else Transition.FAIL
-                self._domain(cur, row, transition)
-            result.undelivered = execute(
-                cur,
-                "reaper_undelivered",
-                {
-                    "types": types,
-                    "limit": REAP_BATCH,
-                },
-            )
+            self._recover(cur, result, lost=[])
             result.cancelled = execute(
                 cur,
                 "reaper_cancel_waiting",
@@ -123,19 +157,22 @@ class BridgeManager:
             )
             for row in result.cancelled:
                 self._domain(cur, row, Transition.FAIL)
-            stale = [r["job_id"] for r in result.released + result.undelivered]
-            if stale:
-                execute(cur, "reaper_reject_messages", {"job_ids": stale})
             result.renotified = execute(
                 cur, "bridge_renotify_waiting", {"age_s": RENOTIFY_AFTER_S}
             )[0]["n"]
-        _log_rows(result.released, logging.WARNING, "job_reaped", reason="lease-expired")
-        _log_rows(result.undelivered, logging.WARNING, "job_redispatch", reason="message-lost")
+        self._log_recovered(result)
         _log_rows(result.cancelled, logging.INFO, "job_cancelled", at="waiting")
         return result
 
+    @staticmethod
+    def _log_recovered(result: ReapResult) -> None:
+        for reason in ("session-lost", "lease-expired"):
+            rows = [r for r in result.released if r["reason"] == reason]
+            _log_rows(rows, logging.WARNING, "job_reaped", reason=reason)
+        _log_rows(result.undelivered, logging.WARNING, "job_redispatch", reason="message-lost")
+
     def decide_expired(self, row: dict[str, Any]) -> RetryDecision:
-        """The retry decision for a job whose lease expired (the same one the worker uses)."""
+        """The retry decision for a job whose worker died (the same one the worker uses)."""
         spec = REGISTRY.get(row["job_type"])
         policy = self.policy.for_type(spec.retry) if spec else self.policy
         return policy.decide(
@@ -146,37 +183,47 @@ class BridgeManager:
             crashes=row["crashes"],
         )
 
-    def _release_expired(self, cur: Any) -> list[dict[str, Any]]:
-        """Lease expiries: select and lock, decide each in Python, write the decisions at once."""
+    def _release_expired(self, cur: Any, lost: list[str]) -> list[dict[str, Any]]:
+        """Jobs of dead workers (``lost`` sessions, expired leases): select and lock, decide
+        each in Python, write the decisions at once."""
         s = self.settings
         expired = execute(
             cur,
             "reaper_expired_select",
-            {"types": list(s.job_types), "lease_s": s.lease_s, "limit": REAP_BATCH},
+            {"types": list(s.job_types), "lease_s": s.lease_s, "limit": REAP_BATCH, "lost": lost},
         )
         if not expired:
             return []
         decisions = []
+        reasons = {}
         for row in expired:
             decision = self.decide_expired(row)
             worker = row["old_worker"] or "?"
+            if row["session_lost"]:
+                kind, what = "WorkerLost", f"worker {worker} lost its database session"
+                log_msg = f"Worker lost; {what}"
+            else:
+                kind, what = "LeaseExpired", f"worker {worker} stopped heartbeating"
+                log_msg = f"Lease expired; {what}"
             if decision.quarantined:
                 error = (
                     f"Quarantined: the job stopped its worker {row['crashes']} times "
                     f"(last: {worker}); not retried"
                 )
             else:
-                error = f"LeaseExpired: worker {worker} stopped heartbeating"
+                error = f"{kind}: {what}"
+            reasons[row["job_id"]] = "session-lost" if row["session_lost"] else "lease-expired"
             decisions.append(
                 {
                     "job_id": row["job_id"],
                     "status": decision.status.value,
                     "delay_s": decision.delay_s if decision.status is Outcome.RETRYING else 0,
                     "last_error": error,
-                    "old_worker": row["old_worker"],
+                    "log_msg": log_msg,
+                    "counts_attempt": decision.counts_attempt,
                 }
             )
-        return execute(
+        released = execute(
             cur,
             "reaper_expired_apply",
             {
@@ -185,6 +232,9 @@ class BridgeManager:
                 "domain_refs": self.domain_refs,
             },
         )
+        for row in released:
+            row["reason"] = reasons[row["job_id"]]
+        return released
 
     @staticmethod
     def _domain(cur: Any, row: dict[str, Any], transition: Transition) -> None:

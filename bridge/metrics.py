@@ -82,6 +82,11 @@ class BridgeMetrics:
             ["job_type"],
             registry=r,
         )
+        self.workers_lost = Counter(
+            "finapilot_bridge_workers_lost",
+            "Worker processes found dead by their lost database session (jobs given back).",
+            registry=r,
+        )
 
     def observe_stats(self, stats: dict[str, Any]) -> None:
         self.jobs.clear()

@@ -420,5 +420,14 @@ def register_worker(
 ) -> None:
     db.run(
         "worker_presence_upsert",
-        {"worker_id": wid, "hostname": "h", "pid": 1, "queues": queues, "threads": threads},
+        {
+            "worker_id": wid,
+            "hostname": "h",
+            "pid": 1,
+            "parent_pid": None,
+            "queues": queues,
+            "threads": threads,
+            "lock_key": None,  # no liveness lock: a process of an earlier release (lease only)
+            "draining": False,
+        },
     )

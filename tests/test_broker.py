@@ -100,7 +100,7 @@ def test_defect_b_a_seq_scan_claim_takes_the_lock_once_per_pending_row(
         else:
             from app.broker import HARDENED_QUERIES
 
-            cur.execute(HARDENED_QUERIES.CONSUME_ONE, (target,))
+            cur.execute(HARDENED_QUERIES.CONSUME_ONE, ("worker-test-1", target))
         assert cur.rowcount == 1
         conn.commit()
         # Session advisory locks are re-entrant: count the levels one unlock at a time.

@@ -15,6 +15,7 @@ SET LOCAL enable_bitmapscan = off;
 SELECT q.queue,
        coalesce((SELECT sum(w.threads) FROM dramatiq.finapilot_workers w
                   WHERE w.seen_at > now() - make_interval(secs => %(presence_s)s)
+                    AND NOT w.draining
                     AND (w.queues IS NULL OR q.queue = ANY(w.queues))), 0)::int AS threads,
        (SELECT count(*) FROM dramatiq.queue m
          WHERE m.queue_name = q.queue AND m.state IN ('queued', 'consumed'))::int AS outstanding
@@ -107,31 +108,40 @@ SELECT c.id::text AS job_id, c.job_type, m.queue_name,
  ORDER BY c.priority DESC, c.created_at ASC;
 
 -- name: reaper_expired_select
--- Started jobs whose worker stopped heartbeating (§4.5), locked for this transaction, with how
--- many times each has now stopped its worker. The decision is made in Python (app/retry.py).
+-- Started jobs whose worker died (§4.5, issue 12), locked for this transaction, with how many
+-- times each has now stopped its worker: the jobs of the processes in %(lost)s whose session
+-- lock is still gone (re-checked here: one that got it back keeps its jobs), and jobs whose
+-- lease expired (a hung process, or one without a liveness lock). The decision is made in
+-- Python (app/retry.py).
+WITH lost AS (
+  SELECT worker_id FROM dramatiq.finapilot_worker_liveness
+   WHERE worker_id = ANY(%(lost)s::text[]) AND session_alive = false
+)
 SELECT j.id::text AS job_id, j.job_type, j.attempts, j.max_attempts, j.worker_id AS old_worker,
-       (SELECT count(*) FROM jsonb_array_elements(
-                 CASE WHEN jsonb_typeof(j.logs) = 'array' THEN j.logs ELSE '[]'::jsonb END) e
-         WHERE e.value ->> 'msg' LIKE 'Lease expired;%%')::int + 1 AS crashes
+       j.worker_id IN (SELECT worker_id FROM lost) AS session_lost,
+       dramatiq.finapilot_crash_count(j.logs) + 1 AS crashes
   FROM jobs j
  WHERE j.status = 'running' AND j.job_type = ANY(%(types)s)
    AND j.worker_id NOT LIKE 'dispatch:%%'
-   AND (j.visibility_expires_at < now()
+   AND (j.worker_id IN (SELECT worker_id FROM lost)
+        OR j.visibility_expires_at < now()
         OR (j.visibility_expires_at IS NULL
             AND j.run_started_at < now() - make_interval(secs => %(lease_s)s)))
  LIMIT %(limit)s
  FOR UPDATE OF j SKIP LOCKED;
 
 -- name: reaper_expired_apply
--- Writes the decisions in bulk: an attempt is counted; `retrying` after the delay, or
--- `dead_letter` (quarantined when the job kept stopping its worker).
+-- Writes the decisions in bulk: an attempt is counted unless the decision says not (a first
+-- crash); `retrying` after the delay, or `dead_letter` (quarantined when the job kept stopping
+-- its worker). The log entry says what happened; its prefix is what finapilot_crash_count counts.
 WITH d AS (
   SELECT * FROM jsonb_to_recordset(%(decisions)s::jsonb)
-           AS x(job_id uuid, status text, delay_s float8, last_error text, old_worker text)
+           AS x(job_id uuid, status text, delay_s float8, last_error text, log_msg text,
+                counts_attempt boolean)
 )
 UPDATE jobs j
    SET status = d.status,
-       attempts = j.attempts + 1,
+       attempts = j.attempts + CASE WHEN d.counts_attempt THEN 1 ELSE 0 END,
        last_error = left(d.last_error, 500),
        next_run_at = CASE WHEN d.status = 'retrying'
                           THEN statement_timestamp() + make_interval(secs => d.delay_s) ELSE j.next_run_at END,
@@ -140,29 +150,33 @@ UPDATE jobs j
        updated_at = greatest(updated_at, statement_timestamp()),
        logs = dramatiq.finapilot_log_append(
                 j.logs,
-                dramatiq.finapilot_log_entry('warn',
-                  'Lease expired; worker ' || coalesce(d.old_worker, '?') || ' stopped heartbeating',
+                dramatiq.finapilot_log_entry('warn', d.log_msg,
                   jsonb_build_object('attempt', j.attempts + 1)),
                 %(max_entries)s)
   FROM d
  WHERE j.id = d.job_id AND j.status = 'running'
    AND j.id = ANY(ARRAY(SELECT x.job_id FROM d x))
 RETURNING j.id::text AS job_id, j.job_type, j.org_id::text, j.object_id::text, j.queue, j.status,
-          j.last_error,
+          j.last_error, j.attempts,
           dramatiq.finapilot_domain_ref(%(domain_refs)s::jsonb, j.job_type, j.object_id,
                                         dramatiq.finapilot_job_params(j.logs)) AS domain_ref,
           pg_notify('finapilot_job_events', j.id::text);
 
 -- name: reaper_undelivered
--- Dispatched jobs whose message was taken but never started (the consumer died before the
--- start), past the lease: back to retrying now, attempts unchanged. A message still waiting
--- in the queue is left alone: a worker will take it.
+-- Dispatched jobs whose message was taken but never started: the consumer died before the
+-- start. Found when its process is in %(lost)s (session gone), or past the lease when the
+-- message is no longer waiting. Back to retrying now, attempts unchanged. A message still
+-- waiting in the queue is left alone: a worker will take it.
 WITH stale AS (
   SELECT j.id, j.worker_id AS marker FROM jobs j
    WHERE j.status = 'running' AND j.job_type = ANY(%(types)s) AND j.worker_id LIKE 'dispatch:%%'
-     AND j.visibility_expires_at < now()
-     AND NOT EXISTS (SELECT 1 FROM dramatiq.queue m
-                      WHERE m.message_id::text = substr(j.worker_id, 10) AND m.state = 'queued')
+     AND ((j.visibility_expires_at < now()
+           AND NOT EXISTS (SELECT 1 FROM dramatiq.queue m
+                            WHERE m.message_id::text = substr(j.worker_id, 10)
+                              AND m.state = 'queued'))
+          OR EXISTS (SELECT 1 FROM dramatiq.queue m
+                      WHERE m.message_id::text = substr(j.worker_id, 10) AND m.state = 'consumed'
+                        AND m.consumer = ANY(%(lost)s::text[])))
    LIMIT %(limit)s
    FOR UPDATE OF j SKIP LOCKED
 )

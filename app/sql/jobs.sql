@@ -7,18 +7,21 @@
 
 -- name: job_start
 -- Take ownership from the bridge's dispatch marker; returns the job and its parameters.
+-- %(resume)s: a retry after a lost answer, when the first try may have landed: the row may
+-- already be ours (then no second "Job started" entry).
 WITH started AS (
   UPDATE jobs
      SET worker_id = %(worker_id)s,
          run_started_at = clock_timestamp(),
          visibility_expires_at = statement_timestamp() + make_interval(secs => %(lease_s)s),
          updated_at = greatest(updated_at, statement_timestamp()),
-         logs = dramatiq.finapilot_log_push(
+         logs = CASE WHEN worker_id = %(dispatch_marker)s THEN dramatiq.finapilot_log_push(
                   logs,
                   dramatiq.finapilot_log_entry('info', 'Job started',
                     jsonb_build_object('workerId', %(worker_id)s, 'attempt', attempts + 1)),
-                  %(max_entries)s)
-   WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(dispatch_marker)s
+                  %(max_entries)s) ELSE logs END
+   WHERE id = %(job_id)s AND status = 'running'
+     AND (worker_id = %(dispatch_marker)s OR (%(resume)s AND worker_id = %(worker_id)s))
   RETURNING id, job_type, org_id, object_id, attempts, max_attempts, priority, queue,
             run_started_at, cancel_requested, created_by_user_id,
             dramatiq.finapilot_job_params(logs) AS params
@@ -33,7 +36,7 @@ SELECT id::text, job_type, org_id::text, object_id::text, attempts, max_attempts
   FROM started;
 
 -- name: job_status
-SELECT status, worker_id, cancel_requested FROM jobs WHERE id = %(job_id)s;
+SELECT status, worker_id, run_started_at, cancel_requested FROM jobs WHERE id = %(job_id)s;
 
 -- name: job_progress
 UPDATE jobs SET progress = %(progress)s, updated_at = greatest(updated_at, statement_timestamp())
@@ -142,15 +145,6 @@ UPDATE jobs
  WHERE id = %(job_id)s AND status = 'running' AND worker_id = %(worker_id)s
    AND run_started_at = %(run_token)s
 RETURNING id, pg_notify('finapilot_job_events', id::text);
-
--- name: worker_presence_upsert
-INSERT INTO dramatiq.finapilot_workers (worker_id, hostname, pid, queues, threads)
-VALUES (%(worker_id)s, %(hostname)s, %(pid)s, %(queues)s, %(threads)s)
-ON CONFLICT (worker_id) DO UPDATE
-   SET seen_at = statement_timestamp(), queues = EXCLUDED.queues, threads = EXCLUDED.threads;
-
--- name: worker_presence_delete
-DELETE FROM dramatiq.finapilot_workers WHERE worker_id = %(worker_id)s;
 
 -- name: db_now
 -- Timestamps written by the worker come from the database clock.

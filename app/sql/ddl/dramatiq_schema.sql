@@ -19,6 +19,15 @@ CREATE TABLE IF NOT EXISTS dramatiq.queue (
   result_ttl timestamptz
 );
 CREATE INDEX IF NOT EXISTS queue_state_mtime_idx ON dramatiq.queue ("state", mtime);
+-- The worker process that consumed a message (set by our consumer, cleared on requeue): when
+-- that process dies before starting the job, the bridge gives the job back at once.
+-- (Columns are added only when missing: ALTER TABLE would lock the table at every start.)
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'dramatiq.queue'::regclass
+                    AND attname = 'consumer' AND NOT attisdropped) THEN
+    ALTER TABLE dramatiq.queue ADD COLUMN consumer text;
+  END IF;
+END $$;
 
 -- Live dramatiq worker processes and their thread counts: the bridge derives its window from it.
 CREATE TABLE IF NOT EXISTS dramatiq.finapilot_workers (
@@ -30,6 +39,44 @@ CREATE TABLE IF NOT EXISTS dramatiq.finapilot_workers (
   started_at timestamptz NOT NULL DEFAULT now(),
   seen_at    timestamptz NOT NULL DEFAULT now()
 );
+-- Liveness (issue 12): each process holds the session advisory lock (LIVENESS_LOCK_CLASS,
+-- lock_key) on one long-lived connection while it lives; the bridge releases the jobs of a
+-- process whose lock is gone. NULL lock_key: a process of an earlier release (lease only).
+-- parent_pid: the dramatiq main process (a service instance's health check counts its own).
+-- draining: shutting down, finishing its jobs; no new work is dispatched to it.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'dramatiq.finapilot_workers'::regclass
+                    AND attname = 'lock_key' AND NOT attisdropped) THEN
+    ALTER TABLE dramatiq.finapilot_workers ADD COLUMN lock_key integer,
+      ADD COLUMN parent_pid integer, ADD COLUMN draining boolean NOT NULL DEFAULT false;
+  END IF;
+END $$;
+CREATE SEQUENCE IF NOT EXISTS dramatiq.finapilot_worker_lock_seq AS integer CYCLE;
+
+-- Each presence row with whether its process's session still holds its liveness lock
+-- (NULL: a process without one). pg_locks is read once per query, not once per row.
+-- 7240003 is app.liveness.LIVENESS_LOCK_CLASS.
+CREATE OR REPLACE VIEW dramatiq.finapilot_worker_liveness AS
+SELECT w.worker_id, w.hostname, w.pid, w.parent_pid, w.queues, w.threads, w.lock_key,
+       w.draining, w.started_at, w.seen_at,
+       CASE WHEN w.lock_key IS NULL THEN NULL ELSE h.objid IS NOT NULL END AS session_alive
+  FROM dramatiq.finapilot_workers w
+  LEFT JOIN (SELECT DISTINCT l.objid FROM pg_locks l
+              WHERE l.locktype = 'advisory' AND l.classid = 7240003::oid AND l.objsubid = 2
+                AND l.granted
+                AND l.database = (SELECT d.oid FROM pg_database d
+                                   WHERE d.datname = current_database())) h
+    ON h.objid = w.lock_key::oid;
+
+-- How many times a job has stopped its worker: the entries the bridge wrote when it released
+-- the job from a dead worker (lost session or expired lease).
+CREATE OR REPLACE FUNCTION dramatiq.finapilot_crash_count(logs jsonb)
+RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+  SELECT count(*)::integer
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(logs) = 'array' THEN logs
+                                   ELSE '[]'::jsonb END) e
+   WHERE e.value ->> 'msg' LIKE 'Lease expired;%' OR e.value ->> 'msg' LIKE 'Worker lost;%'
+$$;
 
 -- Job types and queues an operator paused (the console): the bridge dispatches none of their
 -- jobs until they are resumed; jobs already dispatched or running finish.
