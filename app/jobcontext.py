@@ -7,18 +7,23 @@ statuses: they call :meth:`JobContext.succeed` and the middleware commits the ou
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg2
 import psycopg2.extras
 
-from app.db import Database, execute, jsonb
+from app.db import Database, execute, is_connection_error, jsonb
 from app.errors import InvalidParams, JobCancelled, LeaseLost, WorkerShutdown
 from app.job import ClaimedJob
+from app.logging_setup import log_event
 from app.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 #: The success entry of a completion that found its work already done: ``{noop: true, reason}``.
 NOOP_KEY = "noop"
@@ -66,6 +71,7 @@ class JobContext:
         self._lease_lost = threading.Event()
         self._release = threading.Event()
         self._last_progress_at = 0.0
+        self._unreachable = False
         self._started_s = time.monotonic()
         if job.cancel_requested:
             self._cancel.set()
@@ -138,8 +144,9 @@ class JobContext:
         if milestone is None and now - self._last_progress_at < PROGRESS_MIN_INTERVAL_S:
             return
         self._last_progress_at = now
-        rows = self.db.run("job_progress", {**self.fence(), "progress": percent})
-        self._after_write(rows)
+        rows = self._run_best_effort("job_progress", {**self.fence(), "progress": percent})
+        if rows is not None:
+            self._after_write(rows)
         if milestone is not None:
             self.log(milestone, {"status": "running", "progress": percent})
 
@@ -154,10 +161,33 @@ class JobContext:
         meta = meta or {}
         if "params" in meta:
             raise ValueError("a log entry must not carry a params key (it would shadow the job's)")
-        rows = self.db.run(
+        rows = self._run_best_effort(
             "job_log_append", {**self.fence(), "level": level, "msg": msg, "meta": jsonb(meta)}
         )
-        self._after_write(rows)
+        if rows is not None:
+            self._after_write(rows)
+
+    def _run_best_effort(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """A progress or log write; None when the database cannot be reached. The work goes on
+        meanwhile (issue 12): the outcome is fenced, and the next write that lands tells whether
+        the job is still ours."""
+        try:
+            rows = self.db.run(name, params)
+        except psycopg2.Error as exc:
+            if not is_connection_error(exc):
+                raise
+            if not self._unreachable:
+                self._unreachable = True
+                log_event(
+                    logger,
+                    logging.WARNING,
+                    "job_progress_skipped",
+                    reason="database-unreachable",
+                    **self.log_fields(),
+                )
+            return None
+        self._unreachable = False
+        return rows
 
     def succeed(
         self, meta: dict[str, Any] | None = None, finalize: Finalizer | None = None

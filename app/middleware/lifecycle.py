@@ -3,19 +3,21 @@
 Before the actor runs: a fenced start takes the job from the bridge's dispatch marker, or the
 message is skipped (the job was cancelled, reaped or re-dispatched meanwhile). After it runs:
 exactly one fenced outcome — completed, retrying, dead_letter, cancelled, or released on
-shutdown — committed with the domain rows in one transaction.
+shutdown — committed with the domain rows in one transaction. A database outage does not
+lose it: the outcome is written again until it lands (issue 12).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import dramatiq
 import psycopg2
 from dramatiq.middleware import SkipMessage
 
-from app.db import Database, execute, jsonb
+from app.db import Database, execute, is_connection_error, jsonb
 from app.errors import JobCancelled, LeaseLost, WorkerShutdown
 from app.job import DISPATCH_PREFIX, ClaimedJob
 from app.jobcontext import ACTIVE, JobContext, bind, complete_on, peek
@@ -31,6 +33,9 @@ ACKED_OPTION = "finapilot_acked"
 #: Deadlocks and serialization failures of the final transaction are retried this many times.
 FINAL_TX_TRIES = 3
 _RETRY_TX_SQLSTATES = frozenset({"40001", "40P01"})
+#: While the database cannot be reached, the outcome is written again after 0.5, 1, 2, 4, 5, 5 … s.
+OUTCOME_RETRY_FIRST_S = 0.5
+OUTCOME_RETRY_MAX_S = 5.0
 
 
 class JobLifecycle(dramatiq.Middleware):
@@ -50,26 +55,27 @@ class JobLifecycle(dramatiq.Middleware):
     # -- start ---------------------------------------------------------------------------
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         job_id = str(message.args[0]) if message.args else ""
-        rows = self.db.run(
-            "job_start",
-            {
-                "job_id": job_id,
-                "worker_id": self.worker_id,
-                "dispatch_marker": DISPATCH_PREFIX + message.message_id,
-                "lease_s": self.settings.lease_s,
-                "max_entries": self.settings.log_max_entries,
-                "domain_refs": self._domain_refs,
-            },
-        )
+        try:
+            rows = self._start(job_id, message)
+            state = None if rows else self.db.run("job_status", {"job_id": job_id})
+        except Exception as exc:
+            # dramatiq would run the actor anyway after a failed hook: skip the message; the
+            # job keeps its dispatch marker and goes back after the lease (reaper_undelivered).
+            log_event(
+                logger,
+                logging.ERROR,
+                "job_start_failed",
+                job_id=job_id,
+                error=(str(exc).strip().splitlines() or [type(exc).__name__])[0][:200],
+            )
+            raise SkipMessage(f"job {job_id} could not be started") from None
         if not rows:
-            current = self.db.run("job_status", {"job_id": job_id})
-            state = current[0]["status"] if current else "missing"
             log_event(
                 logger,
                 logging.INFO,
                 "job_skipped",
                 job_id=job_id,
-                status=state,
+                status=state[0]["status"] if state else "missing",
                 reason="not-dispatched-to-this-message",
             )
             raise SkipMessage(f"job {job_id} is no longer dispatched to this message")
@@ -85,6 +91,36 @@ class JobLifecycle(dramatiq.Middleware):
         bind(ctx)
         log_event(logger, logging.INFO, "job_started", **ctx.log_fields())
 
+    def _start(self, job_id: str, message: dramatiq.Message) -> list[dict[str, Any]]:
+        """The fenced start; while the database cannot be reached it is tried again (within
+        half the dispatch lease). After a lost answer the start may have landed, so a retry
+        also accepts the row already ours (without a second "Job started" entry)."""
+        params = {
+            "job_id": job_id,
+            "worker_id": self.worker_id,
+            "dispatch_marker": DISPATCH_PREFIX + message.message_id,
+            "lease_s": self.settings.lease_s,
+            "max_entries": self.settings.log_max_entries,
+            "domain_refs": self._domain_refs,
+            "resume": False,
+        }
+        deadline = time.monotonic() + self.settings.lease_s / 2
+        delay_s = OUTCOME_RETRY_FIRST_S
+        while True:
+            try:
+                return self.db.run("job_start", params)
+            except Exception as exc:
+                if not is_connection_error(exc) or time.monotonic() + delay_s > deadline:
+                    raise
+                if any(ctx.job.id == job_id for ctx in ACTIVE.snapshot()):
+                    return []  # another thread runs it: never take it twice
+                log_event(
+                    logger, logging.WARNING, "job_start_retry", job_id=job_id, retry_in_s=delay_s
+                )
+                params["resume"] = True
+                time.sleep(delay_s)
+                delay_s = min(OUTCOME_RETRY_MAX_S, delay_s * 2)
+
     # -- outcome -------------------------------------------------------------------------
     def after_process_message(
         self,
@@ -98,17 +134,85 @@ class JobLifecycle(dramatiq.Middleware):
         if ctx is None:
             return
         try:
-            self._finish(ctx, exception)
+            self._finish_surviving_outages(ctx, exception)
             if ctx.acked:  # the outcome statement acked the message: the consumer only tidies up
                 message.options[ACKED_OPTION] = True
         except Exception:
-            # The row keeps its lease; the reaper will recover it when the lease expires.
+            # The row keeps its lease; the bridge recovers it when the lease expires.
             log_event(
                 logger, logging.ERROR, "job_outcome_write_failed", exc_info=True, **ctx.log_fields()
             )
         finally:
             ACTIVE.remove(ctx)
             bind(None)
+
+    def _finish_surviving_outages(self, ctx: JobContext, exception: BaseException | None) -> None:
+        """Write the outcome; while the database cannot be reached, keep the job (it stays in
+        ACTIVE, so heartbeats extend its lease as soon as the database is back) and try again
+        with a backoff, until the outcome lands or the fence says the job is no longer ours."""
+        delay_s = OUTCOME_RETRY_FIRST_S
+        retries = 0
+        while True:
+            try:
+                if retries and self._settled_meanwhile(ctx, retries):
+                    return
+                self._finish(ctx, exception)
+                if retries:
+                    log_event(
+                        logger,
+                        logging.WARNING,
+                        "job_outcome_landed",
+                        retries=retries,
+                        **ctx.log_fields(),
+                    )
+                return
+            except Exception as exc:
+                if not is_connection_error(exc):
+                    raise
+                retries += 1
+                log_event(
+                    logger,
+                    logging.WARNING,
+                    "job_outcome_retry",
+                    error=(str(exc).strip().splitlines() or [type(exc).__name__])[0][:200],
+                    retry_in_s=delay_s,
+                    retries=retries,
+                    **ctx.log_fields(),
+                )
+                time.sleep(delay_s)
+                delay_s = min(OUTCOME_RETRY_MAX_S, delay_s * 2)
+
+    def _settled_meanwhile(self, ctx: JobContext, retries: int) -> bool:
+        """After a lost connection: did the outcome land after all (the commit went through and
+        only its answer was lost), or is the job no longer ours? Then nothing is written again."""
+        rows = self.db.run("job_status", {"job_id": ctx.job.id})
+        row = rows[0] if rows else None
+        ours = bool(
+            row and row["worker_id"] == ctx.worker_id and row["run_started_at"] == ctx.job.run_token
+        )
+        if row and ours and row["status"] == "running":
+            return False
+        if row and ours:  # completed and cancelled keep the run's worker id: our commit landed
+            log_event(
+                logger,
+                logging.WARNING,
+                "job_outcome_landed",
+                status=row["status"],
+                retries=retries,
+                **ctx.log_fields(with_duration=True),
+            )
+            return True
+        # Retrying/dead_letter clear the worker id: ours landed, or another owner moved it on.
+        log_event(
+            logger,
+            logging.WARNING,
+            "job_outcome_settled",
+            status=row["status"] if row else "missing",
+            retries=retries,
+            **ctx.log_fields(),
+        )
+        self._after_lost_lease(ctx)
+        return True
 
     def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         ctx = peek()
@@ -123,8 +227,10 @@ class JobLifecycle(dramatiq.Middleware):
             try:
                 self._complete(ctx)
                 return
-            except Exception as exc:  # the finalizer failed: an ordinary failure
-                exception = exc
+            except Exception as exc:
+                if is_connection_error(exc):
+                    raise  # the database is gone, not the job's fault: retried as it is
+                exception = exc  # the finalizer failed: an ordinary failure
         if isinstance(exception, JobCancelled):
             self._cancel(ctx)
         elif isinstance(exception, LeaseLost):
