@@ -56,8 +56,8 @@ def check_actor_modules_or_exit(settings: Settings) -> None:
         sys.exit(1)
 
 
-def check_or_exit(db: Database, settings: Settings) -> None:
-    """Connect, create our own schema objects, verify the backend's tables; exit 1 on failure."""
+def check_connection_or_exit(db: Database) -> None:
+    """Reach the database once; on failure say why in one line (no traceback) and exit 1."""
     try:
         db.run("db_ping")
     except psycopg2.Error as exc:
@@ -66,6 +66,11 @@ def check_or_exit(db: Database, settings: Settings) -> None:
         logger.error("❌ Failed to connect to database: %s", reason)
         logger.error("Please check your DATABASE_URL environment variable")
         sys.exit(1)
+
+
+def check_or_exit(db: Database, settings: Settings) -> None:
+    """Connect, create our own schema objects, verify the backend's tables; exit 1 on failure."""
+    check_connection_or_exit(db)
     logger.info("✅ Database connection successful")
     report = check_backend_schema(db, settings.job_types)
     if report.jobs_missing:

@@ -44,6 +44,7 @@ FAST_ENV = {
     "JOB_MAX_BACKOFF_SECONDS": "1",
     "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "3",
     "WORKER_PRESENCE_SECONDS": "5",
+    "WORKER_RECONNECT_GRACE_SECONDS": "3",
     "BRIDGE_PURGE_INTERVAL_SECONDS": "2",
     "WORKER_FOLLOWUP_JOBS": "",
 }
@@ -191,13 +192,18 @@ class Proc:
 
     def signal(self, sig: int) -> None:
         """SIGKILL takes the whole process group (a dead container); other signals go to the main
-        process only, as a platform sends them (dramatiq reads a second SIGTERM as 'kill now')."""
+        process only, as a platform sends them (see signal_group for the other way)."""
         if not self.alive():
             return
         if sig == signal.SIGKILL:
             os.killpg(self.popen.pid, sig)
         else:
             self.popen.send_signal(sig)
+
+    def signal_group(self, sig: int) -> None:
+        """``sig`` to every process of the group, as systemd or a shell wrapper sends it."""
+        if self.alive():
+            os.killpg(self.popen.pid, sig)
 
     def child_pids(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.popen.pid)], capture_output=True, text=True)
@@ -243,9 +249,10 @@ def spawn(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Proc]]:
                     "dramatiq_prom_lock": os.path.join(prom_dir, "lock"),
                 }
             )
-            cmd = [
-                DRAMATIQ,
-                "actors",
+            cmd = [  # the production command (Procfile, render.yaml)
+                PYTHON,
+                "-m",
+                "app.launcher",
                 "--processes",
                 str(processes),
                 "--threads",

@@ -86,12 +86,42 @@ def test_start_commands_match_the_procfile(blueprint):
     services = {s["name"]: s for s in blueprint["services"]}
     assert services["finapilot-bridge"]["startCommand"] == procfile["bridge"]
     worker = services["finapilot-dramatiq"]["startCommand"]
-    assert worker.startswith("dramatiq actors ") and procfile["worker"].startswith(
-        "dramatiq actors "
-    )
+    # our launcher around `dramatiq actors` (issue 12: signals, log format, timeouts checked)
+    assert worker.startswith("python -m app.launcher ")
+    assert procfile["worker"].startswith("python -m app.launcher ")
     assert _flag(worker, "--worker-shutdown-timeout") == _flag(
         procfile["worker"], "--worker-shutdown-timeout"
     )
+
+
+def test_the_worker_service_threads_come_from_worker_concurrency(blueprint):
+    services = {s["name"]: s for s in blueprint["services"]}
+    for command in (services["finapilot-dramatiq"]["startCommand"], _procfile()["worker"]):
+        words = shlex.split(command)
+        assert "--threads" not in words and "-t" not in words  # the launcher's default is it
+    assert _env(blueprint, services["finapilot-dramatiq"])["WORKER_CONCURRENCY"]["value"] == "4"
+
+
+def test_the_worker_services_health_check_is_its_workers_not_the_exporter(blueprint):
+    services = {s["name"]: s for s in blueprint["services"]}
+    assert services["finapilot-dramatiq"]["healthCheckPath"] == "/healthz"
+    assert services["finapilot-bridge"]["healthCheckPath"] == "/healthz"
+
+
+def test_the_launcher_refuses_a_graceful_timeout_that_outlasts_dramatiqs(env):
+    done = subprocess.run(
+        [sys.executable, "-m", "app.launcher", "--worker-shutdown-timeout", "3000"],
+        cwd=ROOT,
+        env={**env, "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "5"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(lines) == 1
+    assert "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT (5 s) must end before dramatiq's " in lines[0]
+    assert "--worker-shutdown-timeout (3 s)" in lines[0]
 
 
 def test_shutdown_timeouts_end_before_the_platform_kills(blueprint):

@@ -1,5 +1,6 @@
 """Logs a machine can read (issue 9.8): event names and job fields as JSON keys, dramatiq's own
-lines of the worker processes through the same formatter, durations in the text format."""
+lines (of its main process, its worker processes and its forks) through the same formatter,
+durations in the text format."""
 
 from __future__ import annotations
 
@@ -63,3 +64,18 @@ def test_the_text_format_shows_a_completed_jobs_duration(
     match = re.search(r"duration_ms=(\d+)", line)
     assert match and int(match.group(1)) >= 200
     assert "job_type=noop" in line and "attempt=1" in line
+
+
+def test_every_line_of_the_worker_service_is_json_including_dramatiqs_main_process(
+    spawn: Callable[..., Any],
+) -> None:
+    worker = spawn("worker", threads=1, extra_env={"LOG_FORMAT": "json"})
+    assert worker.stop() == 0
+    text = worker.log()
+    assert [line for line in text.splitlines() if line.strip() and not line.startswith("{")] == []
+    lines = _json_lines(text)
+    main = [d["msg"] for d in lines if d["logger"] == "dramatiq.MainProcess"]
+    assert any("is booting up" in m for m in main), main
+    assert any("Sending signal 'SIGTERM' to subprocesses" in m for m in main), main
+    forks = [d for d in lines if d["logger"].startswith("dramatiq.ForkProcess")]
+    assert forks and all(d["level"] in ("INFO", "DEBUG") for d in forks)

@@ -98,7 +98,7 @@ def test_cancel_of_a_queued_job_ends_cancelled_and_never_runs(db, spawn):
     assert "Job started" not in msgs
 
 
-def test_reaper_recovers_job_of_sigkilled_worker_and_it_completes_once(db, spawn):
+def test_the_job_of_a_sigkilled_worker_goes_back_at_once_and_completes_once(db, spawn):
     handle = submit(db, "noop", {"sleepSeconds": 3})
     victim = spawn("worker", threads=2)
     spawn("bridge")
@@ -108,12 +108,14 @@ def test_reaper_recovers_job_of_sigkilled_worker_and_it_completes_once(db, spawn
     spawn("worker", threads=2)
     handle.wait(timeout=40)
     assert handle.status == "completed"
-    assert handle.attempts == 1
+    assert handle.attempts == 0  # a first crash is not the job's fault (issue 12)
     with db.transaction() as cur:
         cur.execute("SELECT logs FROM jobs WHERE id = %s", (handle.id,))
         msgs = [e["msg"] for e in cur.fetchone()["logs"]]
     assert msgs.count("Job completed successfully") == 1
-    assert sum(m.startswith("Lease expired; worker ") for m in msgs) == 1
+    assert msgs.count("Job started") == 2
+    # released once: by its lost session (or, on a slow machine, by its short test lease)
+    assert sum(m.startswith(("Worker lost; worker ", "Lease expired; worker ")) for m in msgs) == 1
 
 
 def test_sigterm_mid_job_loses_nothing_and_releases_after_the_grace(db, spawn):

@@ -2,8 +2,12 @@
 
 * :class:`~app.middleware.lifecycle.JobLifecycle`: the fenced start and the one outcome of
   every message's ``jobs`` row (the result hook).
-* :class:`~app.middleware.heartbeat.Heartbeat`: leases, cancel flags and worker presence.
-* :class:`~app.middleware.shutdown.GracefulShutdown`: the bounded release on shutdown.
+* :class:`~app.middleware.heartbeat.Heartbeat`: leases, cancel flags, worker presence and the
+  liveness session.
+* :class:`~app.middleware.shutdown.GracefulShutdown`: signals, and the bounded release on
+  shutdown.
+* :class:`~app.middleware.health.WorkerPrometheus`: dramatiq's metrics, served with the
+  instance's ``/healthz``.
 
 :func:`default_middleware` is the list every worker process installs, in order.
 """
@@ -11,9 +15,11 @@
 from __future__ import annotations
 
 import dramatiq
-from dramatiq.middleware import Prometheus, TimeLimit
+from dramatiq.middleware import TimeLimit
 
 from app.db import Database
+from app.liveness import LivenessSession
+from app.middleware.health import WorkerPrometheus
 from app.middleware.heartbeat import Heartbeat
 from app.middleware.lifecycle import ACKED_OPTION, JobLifecycle
 from app.middleware.shutdown import GracefulShutdown
@@ -23,10 +29,12 @@ __all__ = [
     # the job's row
     "JobLifecycle",
     "ACKED_OPTION",
-    # leases and presence
+    # leases, presence and liveness
     "Heartbeat",
     # shutdown
     "GracefulShutdown",
+    # metrics and health
+    "WorkerPrometheus",
     # the list a worker installs
     "default_middleware",
 ]
@@ -34,7 +42,7 @@ __all__ = [
 
 def default_middleware(
     db: Database,
-    heartbeat_db: Database,
+    session: LivenessSession,
     settings: Settings,
     worker_id: str,
     *,
@@ -45,10 +53,10 @@ def default_middleware(
     dramatiq's Retries middleware is left out on purpose: retries go through the jobs table
     (``next_run_at``), never through dramatiq's delay queues.
     """
-    middleware: list[dramatiq.Middleware] = [Prometheus()] if with_prometheus else []
+    middleware: list[dramatiq.Middleware] = [WorkerPrometheus()] if with_prometheus else []
     return middleware + [
         TimeLimit(),
         JobLifecycle(db, settings, worker_id),
-        Heartbeat(heartbeat_db, settings, worker_id),
+        Heartbeat(session, settings, worker_id),
         GracefulShutdown(settings),
     ]
