@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,10 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run = sub.add_parser(
         "run",
-        help="run a bridge and a worker against DATABASE_URL",
-        description="Run a bridge and a dramatiq worker against DATABASE_URL until Ctrl-C.",
+        help="run a bridge and a worker against DATABASE_URL, supervised, until Ctrl-C",
+        description="Run a bridge and a dramatiq worker against DATABASE_URL until Ctrl-C or "
+        "SIGTERM; restarts a child that dies; running jobs finish or are released at stop.",
     )
-    run.add_argument("--threads", type=int, default=4, help="dramatiq threads (default 4)")
+    run.add_argument(
+        "--threads", type=int, default=None, help="dramatiq threads (default WORKER_CONCURRENCY)"
+    )
+    run.add_argument(
+        "--log-dir", type=Path, default=None, help="where bridge.log and worker.log are appended"
+    )
     operator_cli.add_parser(sub)
     dev = sub.add_parser(
         "dev-schema",
@@ -67,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         from app.devtools import demo
 
         return demo.demo()
-    from app.devtools import processes
+    from app import supervisor
 
-    return processes.run(args.threads)
+    return supervisor.run(args.threads, args.log_dir)
 
 
 if __name__ == "__main__":

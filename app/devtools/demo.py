@@ -20,11 +20,11 @@ from app.client import JobHandle, submit
 from app.db import Database, execute, jsonb
 from app.devtools import DEVTOOLS_SQL
 from app.devtools.dev_schema import apply_dev_backend_schema
-from app.devtools.embedded import DATA_ROOT, start_embedded
-from app.devtools.processes import start_children, stop_children
+from app.devtools.embedded import DATA_ROOT, free_port, start_embedded
 from app.jobtypes import REGISTRY
 from app.schema import ensure_worker_schema, set_notify_trigger
 from app.settings import Settings
+from app.supervisor import Supervisor, child_specs
 
 DEMO_DB = "finapilot_demo"
 DEMO_TIMEOUT_S = 180
@@ -262,8 +262,20 @@ def demo() -> int:
         "WORKER_FOLLOWUP_JOBS": "",
         "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "15",
     }
-    children = start_children(env, DATA_ROOT / "demo-logs")
-    print(f"▶ bridge and dramatiq worker started (logs in {DATA_ROOT / 'demo-logs'})", flush=True)
+    log_dir = DATA_ROOT / "demo-logs"
+    children = Supervisor(
+        child_specs(
+            Settings.from_env(env),
+            env,
+            log_dir,
+            threads=4,
+            bridge_port=free_port(),
+            worker_port=free_port(),
+        ),
+        stop_timeout_s=30.0,
+    )
+    children.start()
+    print(f"▶ bridge and dramatiq worker started (logs in {log_dir})", flush=True)
     seen: dict[str, tuple[str, float]] = {}
     try:
         jobs, rows = seed(db)
@@ -279,7 +291,7 @@ def demo() -> int:
         print("\n▶ interrupted; stopping …", flush=True)
         return 130
     finally:
-        stop_children(children)
+        children.stop()
         db.close()
         start_embedded("pg").stop()
         print("▶ stopped bridge, worker and embedded PostgreSQL", flush=True)
