@@ -2,7 +2,8 @@
 
 Samples once a second, for at least 60 s of full-speed work: the rows of dramatiq-pg's table that
 are not finished (queued/consumed) and in total, Postgres' advisory locks, and jobs completed.
-Prints the maxima and the exact queries used, so the numbers can be checked by hand.
+Prints the maxima and the exact queries used, so the numbers can be checked by hand, and the
+advisory-lock bound (issue 12): one liveness lock per worker process plus the dispatch lock.
 
 Usage: ``.venv/bin/python -m bench.backlog [--jobs 100000] [--seconds 60]``
 """
@@ -12,12 +13,16 @@ from __future__ import annotations
 import argparse
 import time
 
+from app.liveness import LIVENESS_LOCK_CLASS
 from bench.common import Procs, fresh_database, insert_noops, scalar, wait_until
 
 LOCKS_SQL = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
 OPEN_MESSAGES_SQL = "SELECT count(*) FROM dramatiq.queue WHERE state IN ('queued', 'consumed')"
 ALL_MESSAGES_SQL = "SELECT count(*) FROM dramatiq.queue"
 DONE_SQL = "SELECT count(*) FROM jobs WHERE status = 'completed'"
+LIVENESS_LOCKS_SQL = (
+    f"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = {LIVENESS_LOCK_CLASS}"
+)
 
 
 def main() -> None:
@@ -79,7 +84,13 @@ def main() -> None:
             f"\ncompleted {scalar(url, DONE_SQL)} of {args.jobs} in {elapsed:.0f} s "
             f"({scalar(url, DONE_SQL) / elapsed:.0f} jobs/s)"
         )
-        print(f"peak advisory locks          : {peak_locks}   ({LOCKS_SQL})")
+        bound = args.processes + 1
+        print(
+            f"peak advisory locks          : {peak_locks}   ({LOCKS_SQL}); bound: "
+            f"{args.processes} worker processes' liveness locks + the dispatch lock = {bound}: "
+            + ("within" if peak_locks <= bound else "EXCEEDED")
+        )
+        print(f"liveness locks now           : {scalar(url, LIVENESS_LOCKS_SQL)}")
         print(f"peak unfinished dramatiq rows: {peak_open}   ({OPEN_MESSAGES_SQL})")
         print(
             f"peak dramatiq table rows     : {peak_rows}   ({ALL_MESSAGES_SQL}; purged every 5 s)"

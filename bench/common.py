@@ -15,11 +15,8 @@ from typing import Any
 
 import psycopg2
 
-from app.db import Database
-from app.devtools.dev_schema import apply_dev_backend_schema
+from app.devtools.dev_schema import create_dev_database
 from app.devtools.embedded import PROJECT_ROOT, free_port, start_embedded
-from app.schema import ensure_worker_schema
-from app.settings import Settings
 
 BIN = Path(sys.executable).parent
 
@@ -33,21 +30,9 @@ def fresh_database(tag: str) -> tuple[str, Callable[[], None]]:
         server = start_embedded("pg-bench", settings=("max_connections=400",))
         admin = server.url
     name = f"bench_{tag}_{uuid.uuid4().hex[:8]}"
+    url = create_dev_database(admin, name)
     conn = psycopg2.connect(admin)
     conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    url = admin.rsplit("/", 1)[0] + "/" + name
-    dconn = psycopg2.connect(url)
-    apply_dev_backend_schema(dconn)
-    dconn.close()
-    db = Database(
-        Settings.from_env({"DATABASE_URL": url}).database,
-        max_connections=1,
-        application_name="bench",
-    )
-    ensure_worker_schema(db)  # as every bridge/worker would at start
-    db.close()
 
     def drop() -> None:
         with conn.cursor() as cur:

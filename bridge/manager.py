@@ -49,6 +49,8 @@ class LivenessCheck:
 
     server_up_s: float
     lost: tuple[str, ...]  # worker processes whose session lock is gone
+    alive: tuple[str, ...] = ()  # those that hold it
+    server_started_s: float = 0.0  # the server's start (Unix time): tells one restart from another
 
 
 class BridgeManager:
@@ -107,7 +109,12 @@ class BridgeManager:
     def check_liveness(self) -> LivenessCheck:
         """One cheap statement: the processes whose session lock is gone, and server uptime."""
         row = self.db.run("bridge_liveness_check")[0]
-        return LivenessCheck(server_up_s=float(row["server_up_s"]), lost=tuple(row["lost"]))
+        return LivenessCheck(
+            server_up_s=float(row["server_up_s"]),
+            lost=tuple(row["lost"]),
+            alive=tuple(row["alive"]),
+            server_started_s=float(row["server_started_s"]),
+        )
 
     def release_lost(self, workers: Sequence[str]) -> ReapResult:
         """Give back at once the jobs of worker processes found dead (their session is gone):

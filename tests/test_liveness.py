@@ -207,7 +207,7 @@ def test_a_process_that_takes_its_lock_back_in_time_keeps_its_jobs(db, settings)
 
 
 @pytest.mark.parametrize("cause", ["bridge-reconnected", "server-restarted"])
-def test_nothing_is_declared_dead_within_the_grace_after_a_disruption(cause):
+def test_a_process_not_back_since_a_disruption_gets_the_grace(cause):
     clock = FakeClock()
     tracker = LivenessTracker(reconnect_grace_s=30, confirm_s=0.5, clock=clock)
     up_s = itertools.count(1000)
@@ -217,10 +217,29 @@ def test_nothing_is_declared_dead_within_the_grace_after_a_disruption(cause):
         up_s = itertools.count(2)  # the server started 2 s ago: every session was dropped
     seen = []
     for _ in range(40):
-        seen.append(tracker.observe(LivenessCheck(server_up_s=next(up_s), lost=("w1",))))
+        check = LivenessCheck(server_up_s=next(up_s), lost=("w1",), alive=("w2",))
+        seen.append(tracker.observe(check))
         clock.now += 1.0
-    assert seen[:28] == [[]] * 28  # the grace: reconnecting workers keep their jobs
+    assert seen[:28] == [[]] * 28  # the grace: a reconnecting worker keeps its jobs
     assert seen[-1] == ["w1"]  # still gone well after it: dead
+
+
+def test_a_process_back_after_a_restart_that_dies_then_is_noticed_without_waiting_the_grace():
+    clock = FakeClock()
+    tracker = LivenessTracker(reconnect_grace_s=30, confirm_s=0.5, clock=clock)
+    started = 5000.0
+
+    def check(up: float, lost: tuple[str, ...], alive: tuple[str, ...]) -> list[str]:
+        result = tracker.observe(LivenessCheck(up, lost, alive, server_started_s=started))
+        clock.now += 1.0
+        return result
+
+    assert check(1, ("w1", "w2"), ()) == []  # just restarted: both reconnecting
+    assert check(2, ("w2",), ("w1",)) == []  # w1 is back
+    assert check(3, ("w1", "w2"), ()) == []  # w1 dies (first sighting); w2 still away
+    assert check(4, ("w1", "w2"), ()) == ["w1"]  # w1 is dead; w2 still has its grace
+    started = 6000.0  # another restart: everyone gets the grace again
+    assert check(1, ("w1", "w2"), ()) == [] and check(2, ("w1", "w2"), ()) == []
 
 
 def test_a_process_missing_once_is_not_dead():

@@ -18,9 +18,8 @@ import pytest
 
 from app.client import JobHandle, submit
 from app.db import Database
-from app.devtools.dev_schema import apply_dev_backend_schema
+from app.devtools.dev_schema import create_dev_database
 from app.devtools.embedded import start_embedded
-from app.schema import ensure_worker_schema
 from app.settings import Settings
 from tests.conftest import Proc, wait_for
 from tests.tcp_proxy import TcpProxy
@@ -95,22 +94,7 @@ def test_a_sigkilled_workers_job_starts_again_on_another_live_worker_and_complet
 def own_server() -> Iterator[tuple[str, object]]:
     """A PostgreSQL server of this module's own, to restart without disturbing other tests."""
     server = start_embedded(f"pg-restart-{os.getpid()}", settings=("max_connections=200",))
-    admin = psycopg2.connect(server.url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute("CREATE DATABASE restart_test")
-    admin.close()
-    url = server.url_for("restart_test")
-    conn = psycopg2.connect(url)
-    apply_dev_backend_schema(conn)
-    conn.close()
-    db = Database(
-        Settings.from_env({"DATABASE_URL": url}).database,
-        max_connections=1,
-        application_name="test-restart",
-    )
-    ensure_worker_schema(db)
-    db.close()
+    url = create_dev_database(server.url, "restart_test")
     yield url, server
     server.stop()
     shutil.rmtree(server.pgdata, ignore_errors=True)

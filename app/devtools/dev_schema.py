@@ -11,14 +11,16 @@ import re
 import sys
 from typing import Any
 
+import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
+from psycopg2 import sql as pgsql
 
 from app.cli import CliError, print_json, run_guarded
 from app.db import Database, execute
 from app.devtools import DEVTOOLS_SQL
 from app.schema import ensure_worker_schema
-from app.settings import settings_or_exit
+from app.settings import Settings, settings_or_exit
 
 SCRIPT = "dev_backend.sql"
 _CREATE_TABLE = re.compile(r"^CREATE TABLE (\w+)", re.MULTILINE)
@@ -82,3 +84,26 @@ def command(*, as_json: bool) -> int:
         return run_guarded(install, settings.database)
     finally:
         db.close()
+
+
+def create_dev_database(admin_url: str, name: str) -> str:
+    """A new database ``name`` on ``admin_url``'s server with the dev backend tables and the
+    worker's own schema (as every bridge and worker creates it at start); returns its URL."""
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        # CREATE DATABASE takes no parameters; the name is composed as an identifier.
+        cur.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name)))
+    admin.close()
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    conn = psycopg2.connect(url)
+    apply_dev_backend_schema(conn)
+    conn.close()
+    db = Database(
+        Settings.from_env({"DATABASE_URL": url}).database,
+        max_connections=1,
+        application_name="dev-schema",
+    )
+    ensure_worker_schema(db)
+    db.close()
+    return url

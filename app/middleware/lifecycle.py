@@ -92,9 +92,10 @@ class JobLifecycle(dramatiq.Middleware):
         log_event(logger, logging.INFO, "job_started", **ctx.log_fields())
 
     def _start(self, job_id: str, message: dramatiq.Message) -> list[dict[str, Any]]:
-        """The fenced start; while the database cannot be reached it is tried again (within
-        half the dispatch lease). After a lost answer the start may have landed, so a retry
-        also accepts the row already ours (without a second "Job started" entry)."""
+        """The fenced start; while the database cannot be reached it is tried again, for up to
+        a lease (the dispatch marker fences it: once the bridge has re-dispatched the job, the
+        start finds nothing). After a lost answer the start may have landed, so a retry also
+        accepts the row already ours (without a second "Job started" entry)."""
         params = {
             "job_id": job_id,
             "worker_id": self.worker_id,
@@ -104,7 +105,7 @@ class JobLifecycle(dramatiq.Middleware):
             "domain_refs": self._domain_refs,
             "resume": False,
         }
-        deadline = time.monotonic() + self.settings.lease_s / 2
+        deadline = time.monotonic() + self.settings.lease_s
         delay_s = OUTCOME_RETRY_FIRST_S
         while True:
             try:

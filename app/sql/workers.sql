@@ -24,10 +24,13 @@ DELETE FROM dramatiq.finapilot_workers WHERE worker_id = %(worker_id)s;
 
 -- name: bridge_liveness_check
 -- Every BRIDGE_LIVENESS_INTERVAL_SECONDS, one statement: the processes whose session lock is
--- gone, and how long the server has been up (a restart drops every session at once).
+-- gone and those that hold it, and how long the server has been up (a restart drops every
+-- session at once).
+WITH w AS (SELECT worker_id, session_alive FROM dramatiq.finapilot_worker_liveness)
 SELECT extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())::float8 AS server_up_s,
-       ARRAY(SELECT worker_id FROM dramatiq.finapilot_worker_liveness
-              WHERE session_alive = false ORDER BY worker_id) AS lost;
+       extract(epoch FROM pg_postmaster_start_time())::float8 AS server_started_s,
+       ARRAY(SELECT worker_id FROM w WHERE session_alive = false ORDER BY 1) AS lost,
+       ARRAY(SELECT worker_id FROM w WHERE session_alive ORDER BY 1) AS alive;
 
 -- name: bridge_forget_workers
 -- Presence rows of processes found dead (re-checked: one that got its lock back stays).
