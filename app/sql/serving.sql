@@ -3,10 +3,12 @@
 -- operator CLI (`jobs stats`) and the producer API (`submit` warns).
 
 -- name: serving_live_workers
--- Worker processes seen within the presence window, with the queues they consume (NULL = all).
+-- Worker processes seen within the presence window, with the queues they consume (NULL = all);
+-- not those shutting down (draining) or whose session lock is gone (app/liveness.py).
 SELECT worker_id, hostname, pid, queues, threads, started_at, seen_at
-  FROM dramatiq.finapilot_workers
+  FROM dramatiq.finapilot_worker_liveness
  WHERE seen_at > now() - make_interval(secs => %(presence_s)s)
+   AND NOT draining AND session_alive IS NOT false
  ORDER BY worker_id;
 
 -- name: serving_waiting_by_type

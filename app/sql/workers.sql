@@ -15,7 +15,7 @@ INSERT INTO dramatiq.finapilot_workers (worker_id, hostname, pid, parent_pid, qu
 VALUES (%(worker_id)s, %(hostname)s, %(pid)s, %(parent_pid)s, %(queues)s, %(threads)s,
         %(lock_key)s, %(draining)s)
 ON CONFLICT (worker_id) DO UPDATE
-   SET seen_at = clock_timestamp(), queues = EXCLUDED.queues, threads = EXCLUDED.threads,
+   SET seen_at = statement_timestamp(), queues = EXCLUDED.queues, threads = EXCLUDED.threads,
        parent_pid = EXCLUDED.parent_pid, lock_key = EXCLUDED.lock_key,
        draining = EXCLUDED.draining;
 
@@ -27,7 +27,7 @@ DELETE FROM dramatiq.finapilot_workers WHERE worker_id = %(worker_id)s;
 -- gone and those that hold it, and how long the server has been up (a restart drops every
 -- session at once).
 WITH w AS (SELECT worker_id, session_alive FROM dramatiq.finapilot_worker_liveness)
-SELECT extract(epoch FROM clock_timestamp() - pg_postmaster_start_time())::float8 AS server_up_s,
+SELECT extract(epoch FROM statement_timestamp() - pg_postmaster_start_time())::float8 AS server_up_s,
        extract(epoch FROM pg_postmaster_start_time())::float8 AS server_started_s,
        ARRAY(SELECT worker_id FROM w WHERE session_alive = false ORDER BY 1) AS lost,
        ARRAY(SELECT worker_id FROM w WHERE session_alive ORDER BY 1) AS alive;
@@ -43,9 +43,9 @@ RETURNING w.worker_id;
 -- name: worker_instance_health
 -- The worker processes of one dramatiq instance (children of one main process on one host):
 -- how many are serving, i.e. booted, heartbeating recently and holding their session lock.
-SELECT count(*) FILTER (WHERE seen_at > clock_timestamp() - make_interval(secs => %(presence_s)s)
+SELECT count(*) FILTER (WHERE seen_at > statement_timestamp() - make_interval(secs => %(presence_s)s)
                           AND session_alive IS NOT false AND NOT draining)::int AS serving,
-       coalesce(sum(threads) FILTER (WHERE seen_at > clock_timestamp()
+       coalesce(sum(threads) FILTER (WHERE seen_at > statement_timestamp()
                                        - make_interval(secs => %(presence_s)s)
                                      AND session_alive IS NOT false AND NOT draining), 0)::int
          AS threads,
