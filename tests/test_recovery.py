@@ -234,12 +234,12 @@ def _worker_process_pid(db: Database, proc: Proc) -> int:
 def test_the_worker_services_health_check_follows_its_worker_processes(db, spawn):
     worker = spawn("worker", threads=2)
     status, body = wait_for(lambda: (r := _health(worker.metrics_port))[0] == 200 and r, 30)
-    assert body.startswith("ok: 1/1 worker processes serving (2 threads)")
+    assert body.startswith("ok: 1 of 1 worker processes serving (2 threads)")
     pid = _worker_process_pid(db, worker)
     os.kill(pid, signal.SIGSTOP)  # hung: connected, yet no heartbeat
     try:
         status, body = wait_for(lambda: (r := _health(worker.metrics_port))[0] == 503 and r, 30)
-        assert body.startswith("unhealthy: 0/1 worker processes serving")
+        assert body.startswith("unhealthy: 0 of 1 worker processes serving")
     finally:
         os.kill(pid, signal.SIGCONT)
     wait_for(lambda: _health(worker.metrics_port)[0] == 200, timeout=30)

@@ -65,7 +65,7 @@ class InstanceHealth:
         except Exception as exc:
             return False, f"unhealthy: database: {type(exc).__name__}\n"
         serving, threads = row["serving"], row["threads"]
-        text = f"{serving}/{self.expected} worker processes serving ({threads} threads)"
+        text = f"{serving} of {self.expected} worker processes serving ({threads} threads)"
         if serving >= self.expected:
             return True, f"ok: {text}\n"
         return False, f"unhealthy: {text}\n"
