@@ -65,12 +65,17 @@ def build_broker(
     return broker, db, worker_id
 
 
-def threads_from_argv(default: int) -> int:
-    """The ``--threads``/``-t`` value of the dramatiq command line (its processes inherit argv)."""
-    argv = sys.argv
+def int_option(argv: list[str], long: str, short: str, default: int) -> int:
+    """The value of ``--<long>``/``-<short>`` on a dramatiq command line (its processes and
+    forks inherit argv), or ``default``."""
     for i, arg in enumerate(argv):
-        if arg in ("--threads", "-t") and i + 1 < len(argv):
+        if arg in (long, short) and i + 1 < len(argv):
             return int(argv[i + 1])
-        if arg.startswith("--threads="):
+        if arg.startswith(long + "="):
             return int(arg.split("=", 1)[1])
     return default
+
+
+def threads_from_argv(default: int) -> int:
+    """The ``--threads``/``-t`` value of this process's dramatiq command line."""
+    return int_option(sys.argv, "--threads", "-t", default)

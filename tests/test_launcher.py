@@ -9,7 +9,7 @@ import pytest
 
 from app.launcher import dramatiq_argv, parser, shutdown_timeout_problem
 from app.settings import Settings
-from app.worker import worker_process_id
+from app.worker import int_option, worker_process_id
 
 URL = "postgresql://db/app"
 
@@ -71,3 +71,16 @@ def test_a_pid_inside_another_number_is_not_taken_for_this_process():
     pid = os.getpid()
     settings = _settings(WORKER_ID=f"worker-host-9{pid}9-1")  # contains the pid's digits
     assert worker_process_id(settings) == f"{settings.worker_id}-{pid}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["actors", "--processes", "3", "--threads", "8"], 3),
+        (["actors", "-p", "2"], 2),
+        (["actors", "--processes=5"], 5),
+        (["actors", "--threads", "8"], 7),  # not given: the default
+    ],
+)
+def test_the_health_server_reads_the_process_count_its_dramatiq_was_started_with(argv, expected):
+    assert int_option(argv, "--processes", "-p", 7) == expected

@@ -32,16 +32,6 @@ class WorkerPrometheus(Prometheus):
         return [serve_metrics_and_health]
 
 
-def processes_from_argv(argv: list[str], default: int) -> int:
-    """The ``--processes``/``-p`` value of the dramatiq command line (its forks inherit argv)."""
-    for i, arg in enumerate(argv):
-        if arg in ("--processes", "-p") and i + 1 < len(argv):
-            return int(argv[i + 1])
-        if arg.startswith("--processes="):
-            return int(arg.split("=", 1)[1])
-    return default
-
-
 class InstanceHealth:
     """Whether every worker process of this dramatiq instance is serving."""
 
@@ -101,13 +91,14 @@ class _Handler(BaseHTTPRequestHandler):
 def serve_metrics_and_health() -> int:
     """The fork process: serve ``/metrics`` and ``/healthz`` until it is stopped."""
     from app.settings import Settings
+    from app.worker import int_option
 
     settings = Settings.from_env()
     db = Database(settings.database, max_connections=2, application_name="finapilot-health")
     health = InstanceHealth(
         db,
         presence_s=settings.worker_presence_s,
-        expected=processes_from_argv(sys.argv, os.cpu_count() or 1),
+        expected=int_option(sys.argv, "--processes", "-p", os.cpu_count() or 1),
     )
     handler = type("WorkerHealthHandler", (_Handler,), {"health": health})
     server = ThreadingHTTPServer((HTTP_HOST, HTTP_PORT), handler)
