@@ -51,6 +51,18 @@ class Forbidden(PermanentError):
     kind = "Forbidden"
 
 
+class InvalidJob(PermanentError):
+    """The job row itself cannot be run: it lacks what its type needs (an org)."""
+
+    kind = "InvalidJob"
+
+
+class InvalidModel(PermanentError):
+    """A model's stored document cannot be used (``model_json`` is not an object)."""
+
+    kind = "InvalidModel"
+
+
 class InsufficientData(PermanentError):
     """The data needed to compute a result is missing (no cash, no revenue baseline)."""
 

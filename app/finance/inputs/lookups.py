@@ -83,13 +83,46 @@ def _dig(root: object, keys: Sequence[str]) -> object:
     return node
 
 
+def flatten_groups(assumptions: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+    """The assumptions with each group's keys also readable flat, one level deep (OPEN-1).
+
+    ``{"revenue": {"revenueGrowth": g}}`` also reads as ``revenueGrowth``. A flat key wins over
+    a nested one; a key that two groups give different values is left out (which group meant
+    it is unknown) and returned among the ambiguous keys.
+    """
+    flat = dict(assumptions)
+    nested: dict[str, Any] = {}
+    ambiguous: set[str] = set()
+    for group in assumptions.values():
+        if not isinstance(group, Mapping):
+            continue
+        for key, value in group.items():
+            if key in assumptions:
+                continue
+            if key in nested and nested[key] != value:
+                ambiguous.add(key)
+            nested.setdefault(key, value)
+    flat.update((k, v) for k, v in nested.items() if k not in ambiguous)
+    return flat, frozenset(ambiguous)
+
+
 class Context:
-    """The three lookup roots plus the warnings and the inputs used, collected while resolving."""
+    """The three lookup roots plus the warnings and the inputs used, collected while resolving.
+
+    The assumptions root reads nested groups one level deep (:func:`flatten_groups`).
+    """
 
     def __init__(self, overrides: Mapping[str, Any], params: Mapping[str, Any], assumptions: Any):
-        self.roots: dict[str, Any] = {"O": overrides, "P": params, "A": assumptions}
+        flat, ambiguous = flatten_groups(mapping(assumptions))
+        self._ambiguous = {(key,) for key in ambiguous}
+        self.roots: dict[str, Any] = {"O": overrides, "P": params, "A": flat}
         self.warnings: list[str] = []
         self.used: dict[str, dict[str, Any]] = {}
+
+    @property
+    def assumptions(self) -> dict[str, Any]:
+        """The assumptions as lookups read them (groups flattened one level)."""
+        return self.roots["A"]
 
     def warn(self, message: str) -> None:
         """Add a warning once."""
@@ -104,6 +137,8 @@ class Context:
                 (the message names the field, never the value).
         """
         raw = _dig(self.roots[ref.root], ref.keys)
+        if raw is None and ref.root == "A" and ref.keys in self._ambiguous:
+            self.warn(f"{ref.label} is given by several assumption groups with different values")
         if raw is None or isinstance(raw, Mapping) or (isinstance(raw, str) and not raw.strip()):
             return None
         number = as_number(raw)

@@ -44,7 +44,7 @@ def resolve_inputs(mi: ModelInputs) -> Resolved:
     people = resolve_people(
         ctx,
         mi.headcount_plans,
-        assumptions.get("hiringPlan"),
+        ctx.assumptions.get("hiringPlan"),
         timeline.start_index,
         kpi.base_headcount,
         forecast_mask(by_month.sources),
