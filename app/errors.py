@@ -63,6 +63,13 @@ class InvalidModel(PermanentError):
     kind = "InvalidModel"
 
 
+class InvalidAlertRule(PermanentError):
+    """An enabled alert rule cannot be evaluated as stored (operator, metric, threshold or, with
+    webhooks on, its webhook URL); the check writes nothing until it is fixed or disabled."""
+
+    kind = "InvalidAlertRule"
+
+
 class InsufficientData(PermanentError):
     """The data needed to compute a result is missing (no cash, no revenue baseline)."""
 

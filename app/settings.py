@@ -87,6 +87,37 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(item.strip() for item in env[name].split(",") if item.strip())
 
 
+#: ``model_runs.run_type`` values (contract §5.0); ALERT_RUN_TYPES names a subset.
+RUN_TYPES = ("baseline", "scenario", "adhoc", "forecast")
+ALERT_WEBHOOK_TIMEOUT_MAX_S = 30.0
+
+
+def _alert_run_types(env: Mapping[str, str]) -> tuple[str, ...]:
+    run_types = tuple(t.lower() for t in _list(env, "ALERT_RUN_TYPES", ("baseline",)))
+    unknown = [t for t in run_types if t not in RUN_TYPES]
+    if unknown or not run_types:
+        raise SettingsError(
+            f"ALERT_RUN_TYPES must list run types among {', '.join(RUN_TYPES)}, "
+            f"got {unknown or '(none)'}"
+        )
+    return run_types
+
+
+def _allowed_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Exact host names (no scheme, port, path or wildcard), IDNA-normalised, lower case."""
+    from app.alerts.webhook import normalize_host
+
+    hosts = []
+    for raw in _list(env, "ALERT_WEBHOOK_ALLOWED_HOSTS", ("hooks.slack.com",)):
+        host = normalize_host(raw)
+        if host is None:
+            raise SettingsError(
+                f"ALERT_WEBHOOK_ALLOWED_HOSTS entries must be plain host names, got {raw!r}"
+            )
+        hosts.append(host)
+    return tuple(hosts)
+
+
 @dataclass(frozen=True)
 class DatabaseUrl:
     """A libpq URL with Prisma's ``?schema=`` removed and kept as ``search_path``."""
@@ -160,6 +191,10 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     db_debug: bool = False
+    alert_run_types: tuple[str, ...] = ("baseline",)
+    alert_webhooks_enabled: bool = False
+    alert_webhook_allowed_hosts: tuple[str, ...] = ("hooks.slack.com",)
+    alert_webhook_timeout_s: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -226,6 +261,10 @@ class Settings:
             log_level=_log_level(env),
             log_format=(env.get("LOG_FORMAT", "").strip() or "text").lower(),
             db_debug=_bool(env, "DB_DEBUG", False),
+            alert_run_types=_alert_run_types(env),
+            alert_webhooks_enabled=_bool(env, "ALERT_WEBHOOKS_ENABLED", False),
+            alert_webhook_allowed_hosts=_allowed_hosts(env),
+            alert_webhook_timeout_s=_float(env, "ALERT_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.5),
         )
         settings.validate()
         return settings
@@ -245,6 +284,11 @@ class Settings:
             )
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT must be text or json, got {self.log_format!r}")
+        if self.alert_webhook_timeout_s > ALERT_WEBHOOK_TIMEOUT_MAX_S:
+            raise SettingsError(
+                f"ALERT_WEBHOOK_TIMEOUT_SECONDS must be <= {ALERT_WEBHOOK_TIMEOUT_MAX_S:g} "
+                "(a slow webhook holds a worker thread)"
+            )
 
     @property
     def retry_policy(self) -> RetryPolicy:

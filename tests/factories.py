@@ -431,3 +431,112 @@ def register_worker(
             "draining": False,
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Users, alert rules and the automation chain (auto_model_trigger, auto_model,
+# scheduled_auto_model and alert_check job tests)
+# ---------------------------------------------------------------------------------------------
+
+
+def insert_user(db: Database, org_id: str | None = None, role: str | None = None) -> str:
+    """A ``users`` row, with a role in ``org_id`` when given; returns its id."""
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO users (email) VALUES ('u-' || gen_random_uuid() || '@example.test')"
+            " RETURNING id::text"
+        )
+        user = str(cur.fetchone()["id"])
+        if org_id is not None and role is not None:
+            cur.execute(
+                "INSERT INTO user_org_roles (user_id, org_id, role) VALUES (%s, %s, %s)",
+                (user, org_id, role),
+            )
+    return user
+
+
+def insert_alert_rule(
+    db: Database,
+    org_id: str,
+    *,
+    metric: str = "runway_months",
+    operator: str = "<",
+    threshold: Any = 12,
+    name: str = "Runway under a year",
+    severity: str = "warning",
+    enabled: bool = True,
+    notify_email: bool = False,
+    notify_slack: bool = False,
+    slack_webhook: str | None = None,
+    created_by_id: str | None = None,
+) -> str:
+    """An ``alert_rules`` row as the backend's alert routes create it; returns its id."""
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO alert_rules (org_id, name, metric, operator, threshold, enabled,"
+            " notify_email, notify_slack, slack_webhook, created_by_id, severity)"
+            " VALUES (%s, %s, %s, %s, %s::numeric, %s, %s, %s, %s, %s, %s) RETURNING id::text",
+            (
+                org_id,
+                name,
+                metric,
+                operator,
+                str(threshold),
+                enabled,
+                notify_email,
+                notify_slack,
+                slack_webhook,
+                created_by_id,
+                severity,
+            ),
+        )
+        return str(cur.fetchone()["id"])
+
+
+#: A finished baseline run's summary, with the keys alert rules read (§4.9).
+ALERT_SUMMARY: dict[str, Any] = {
+    "runwayFromStartMonths": 7.5,
+    "runwayMonths": 3.25,
+    "cashBalance": 120_000.0,
+    "burnRate": 15_000.0,
+    "monthlyBurn": 15_000.0,
+    "revenueGrowth": 0.05,
+    "expenseGrowth": 0.02,
+    "netIncome": -90_000.0,
+    "kpis": {"ltv": 4_200.0},
+}
+
+
+def submit_alert_check(
+    db: Database,
+    org_id: str,
+    run_id: str,
+    *,
+    source: str = "model_run",
+    created_by_user_id: str | None = None,
+    **params: Any,
+) -> JobHandle:
+    """An ``alert_check`` job as the worker's follow-up inserts it (object_id = the run)."""
+    handle = submit(
+        db, "alert_check", {"source": source, **params}, org_id=org_id, object_id=run_id
+    )
+    if created_by_user_id is not None:
+        set_job_creator(db, handle.id, created_by_user_id)
+    return handle
+
+
+def set_job_creator(db: Database, job_id: str, user_id: str) -> None:
+    """What the backend's generic route sets: the user who inserted the job."""
+    with db.transaction() as cur:
+        cur.execute("UPDATE jobs SET created_by_user_id = %s WHERE id = %s", (user_id, job_id))
+
+
+def requeue(db: Database, job_id: str) -> None:
+    """The backend's admin requeue of a finished job (queued, attempts 0, lease cleared)."""
+    with db.transaction() as cur:
+        cur.execute(
+            "UPDATE jobs SET status = 'queued', attempts = 0, finished_at = NULL, worker_id = NULL,"
+            " run_started_at = NULL, visibility_expires_at = NULL, next_run_at = NULL,"
+            " last_error = NULL, cancel_requested = false, updated_at = now() WHERE id = %s",
+            (job_id,),
+        )
