@@ -24,15 +24,19 @@ def insert_followup(
     params: dict[str, Any],
     idempotency_key: str,
     priority: int | None = None,
-) -> bool:
-    """Insert ``followup`` in the backend's format, idempotent per key; True if inserted.
+) -> str | None:
+    """Insert ``followup`` in the backend's format, idempotent per key.
 
     A gated follow-up is inserted only when its type is in ``WORKER_FOLLOWUP_JOBS``.
+
+    Returns:
+        The id of the job holding ``idempotency_key`` (inserted now or by an earlier attempt),
+        or None when the follow-up is gated off.
     """
     spec = followup.job_type
     if followup.gated and spec.name not in settings.followup_jobs:
-        return False
-    execute(
+        return None
+    inserted = execute(
         cur,
         "followup_insert",
         {
@@ -45,4 +49,7 @@ def insert_followup(
             "idempotency_key": idempotency_key,
         },
     )
-    return cur.rowcount == 1
+    if inserted:
+        return str(inserted[0]["id"])
+    existing = execute(cur, "followup_by_key", {"idempotency_key": idempotency_key})
+    return str(existing[0]["id"]) if existing else None

@@ -17,4 +17,9 @@ VALUES (%(job_type)s, %(org_id)s, %(object_id)s, 'queued', 0, 0, 5, %(priority)s
                                'priority', %(priority)s)),
           dramatiq.finapilot_log_entry('info', 'Job parameters set',
             jsonb_build_object('params', %(params)s::jsonb))))
-ON CONFLICT (idempotency_key) DO NOTHING;
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id::text AS id;
+
+-- name: followup_by_key
+-- The job a follow-up key already names (an earlier attempt inserted it).
+SELECT id::text AS id FROM jobs WHERE idempotency_key = %(idempotency_key)s;
