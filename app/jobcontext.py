@@ -212,20 +212,31 @@ class JobContext:
         self.result = JobResult(meta=meta, committed=True)
 
 
-def complete_on(cur: psycopg2.extras.RealDictCursor, ctx: JobContext, meta: dict[str, Any]) -> None:
-    """Lock the job row, check ownership and the cancel flag, write ``completed`` (§4.3)."""
+def lock_owned(cur: psycopg2.extras.RealDictCursor, ctx: JobContext) -> dict[str, Any]:
+    """Lock the job row inside ``cur``'s transaction and check this worker still owns it.
+
+    Returns:
+        The locked row (``status``, ``worker_id``, ``run_started_at``, ``cancel_requested``).
+
+    Raises:
+        LeaseLost: the job is no longer running under this worker's lease.
+    """
     rows = execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})
     row = rows[0] if rows else None
-    owned = bool(
+    if not (
         row
         and row["status"] == "running"
         and row["worker_id"] == ctx.worker_id
         and row["run_started_at"] == ctx.job.run_token
-    )
-    if not owned:
+    ):
         ctx.mark_lease_lost()
         raise LeaseLost(ctx.job.id)
-    assert row is not None
+    return row
+
+
+def complete_on(cur: psycopg2.extras.RealDictCursor, ctx: JobContext, meta: dict[str, Any]) -> None:
+    """Lock the job row, check ownership and the cancel flag, write ``completed`` (§4.3)."""
+    row = lock_owned(cur, ctx)
     if row["cancel_requested"]:
         ctx.request_cancel()
         raise JobCancelled(ctx.job.id)

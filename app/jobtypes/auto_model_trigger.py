@@ -222,6 +222,24 @@ def _throttled(
     return float(latest[0]["hours_since"])
 
 
+@dataclass(frozen=True)
+class OpenRun:
+    """A queued or running run; ``active`` when recent or a job still works on it (§1.9)."""
+
+    id: str
+    model_id: str
+    active: bool
+
+
+def open_runs(cur: Cursor, org_id: str, model_id: str | None = None) -> list[OpenRun]:
+    """The open runs of a model, or of every model of the org (the sweep's test, §3.7)."""
+    keys = {"org_id": org_id, "model_id": model_id, "run_job_type": MODEL_RUN.job_type.name}
+    return [
+        OpenRun(str(r["id"]), str(r["model_id"]), bool(r["active"]))
+        for r in execute(cur, "auto_model_trigger_open_runs", keys)
+    ]
+
+
 def _run_of_job(cur: Cursor, model_id: str, org_id: str, job_id: str) -> str | None:
     keys = {"model_id": model_id, "org_id": org_id, "job_id": job_id}
     rows = execute(cur, "auto_model_trigger_run_of_job", keys)
@@ -270,17 +288,15 @@ def _queue_run(
 ) -> None:
     run_id = _run_of_job(cur, model_id, org_id, job_id)
     if run_id is None:
-        keys = {"model_id": model_id, "org_id": org_id, "run_job_type": MODEL_RUN.job_type.name}
-        open_runs = execute(cur, "auto_model_trigger_open_runs", keys)
-        active = [r["id"] for r in open_runs if r["active"]]
+        runs = open_runs(cur, org_id, model_id)
+        active = [run.id for run in runs if run.active]
         if active:
-            sweep.skipped.append(
-                {"modelId": model_id, "reason": "active_run", "modelRunId": active[0]}
-            )
+            skip = {"modelId": model_id, "reason": "active_run", "modelRunId": active[0]}
+            sweep.skipped.append(skip)
             return
-        for orphan in open_runs:
+        for orphan in runs:
             sweep.warnings.append(
-                f"model {model_id}: run {orphan['id']} has been open for over 2 hours with no "
+                f"model {model_id}: run {orphan.id} has been open for over 2 hours with no "
                 "active job; it does not block a new run"
             )
         run_id = _insert_run(cur, model_id, org_id, job_id, request, now_iso)

@@ -34,9 +34,10 @@ SELECT id::text AS id
  LIMIT 1;
 
 -- name: auto_model_trigger_open_runs
--- The model's queued or running runs: active when recent or when a job still works on them
--- (by run id, or by model id for a run a model_run job created itself); older ones are orphans.
-SELECT r.id::text AS id,
+-- The queued or running runs of a model (or, with model_id NULL, of the org): active when
+-- recent or when a job still works on them (by run id, or by model id for a run a model_run job
+-- created itself); older ones are orphans that block nothing (§1.9).
+SELECT r.id::text AS id, r.model_id::text AS model_id,
        r.created_at > clock_timestamp() - interval '2 hours'
          OR EXISTS (SELECT 1 FROM jobs j
                      WHERE j.job_type = %(run_job_type)s
@@ -46,7 +47,8 @@ SELECT r.id::text AS id,
                                 AND r.params_json ->> 'sourceJobId' = j.id::text)))
          AS active
   FROM model_runs r
- WHERE r.model_id = %(model_id)s::uuid AND r.org_id = %(org_id)s::uuid
+ WHERE r.org_id = %(org_id)s::uuid
+   AND (%(model_id)s::uuid IS NULL OR r.model_id = %(model_id)s::uuid)
    AND r.status IN ('queued', 'running')
  ORDER BY r.created_at DESC, r.id;
 
