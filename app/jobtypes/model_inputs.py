@@ -79,7 +79,7 @@ def load_model_inputs(
     """
     params = dict(params_json) if isinstance(params_json, Mapping) else {}
     org_id = model.org_id
-    ledger, currencies = _ledger(cur, org_id, _import_batch_id(params))
+    ledger, currencies = load_ledger(cur, org_id, _import_batch_id(params))
     return ModelInputs(
         model_json=model.model_json,
         model_version=model.version,
@@ -111,9 +111,11 @@ def _scenario_name(params: Mapping[str, Any]) -> str:
     return raw
 
 
-def _ledger(
+def load_ledger(
     cur: Cursor, org_id: str, import_batch_id: str | None
 ) -> tuple[list[LedgerRow], list[str]]:
+    """The org's non-duplicate ledger by month and category (optionally one import batch), and
+    the currencies it holds."""
     rows = execute(
         cur, "model_inputs_ledger", {"org_id": org_id, "import_batch_id": import_batch_id}
     )
