@@ -46,6 +46,9 @@ PERMANENT_KINDS = (
     "UploadMissing",
     "InvalidFile",
     "Forbidden",
+    "InvalidJob",
+    "InvalidModel",
+    "InvalidAlertRule",
 )
 LAST_ERROR_RE = re.compile(r"^(?P<kind>[A-Z][A-Za-z]+): (?P<message>\S.*)$")
 LAST_ERROR_MAX_CHARS = 500
@@ -65,8 +68,10 @@ SCRIPT = "<script>alert(document.cookie)</script>"
 SCRIPT_MARK = "<script>"
 FORMULA = "=cmd|' /C calc'!A0"
 HOSTILE_ORG_NAME = "<b>Evil</b> & Co'; DROP TABLE orgs;--"
+#: Inside the webhook URLs of the cases: a webhook URL carries a secret (CONTRACT-2 §0.3.7).
+WEBHOOK_MARK = "HOOKSECRET"
 #: Markers that must never reach the processes' stdout.
-STDOUT_MARKERS = (HUGE_MARK, SQL_MARK, PATH_MARK, SCRIPT_MARK, FORMULA, "<b>Evil</b>")
+STDOUT_MARKERS = (HUGE_MARK, SQL_MARK, PATH_MARK, SCRIPT_MARK, FORMULA, "<b>Evil</b>", WEBHOOK_MARK)
 
 DEEP_DEPTH = 5_000
 #: JSON texts that ``json.dumps`` cannot produce, patched into the rows after insertion.
@@ -87,6 +92,8 @@ FAIL_COLUMNS = {
 COMPLETE_COLUMNS = {
     "exports": {"status", "updated_at", "file_data", "s3_key"},
     "data_import_batches": {"status", "stats_json"},
+    "models": {"model_json"},  # auto_model writes the assumptions (CONTRACT-2 §2.9)
+    "alert_rules": {"last_triggered"},  # alert_check (§4.9); no status column
 }
 FAILED_STATUS = {
     "model_runs": "failed",
@@ -115,8 +122,23 @@ SNAPSHOT_TABLES = (
     ("excel_syncs", "org_id"),
     ("provenance_entries", "org_id"),
 )
-#: Tables a positive control may add rows to, in its own org.
-POSITIVE_NEW_ROWS = {"raw_transactions", "billing_usage", "jobs"}
+#: Tables a positive control may add rows to, in its own org (the automation chain follows an
+#: import or a run: its models, runs, drivers, notifications and audit rows).
+POSITIVE_NEW_ROWS = {
+    "raw_transactions",
+    "billing_usage",
+    "jobs",
+    "models",
+    "model_runs",
+    "metric_cube",
+    "financial_scenarios",
+    "drivers",
+    "notifications",
+    "audit_logs",
+}
+#: The corpus worker runs with webhook delivery on, so the webhook gates are exercised; the
+#: cases that reach them are all refused before any connection (only loopback is reachable).
+CORPUS_ENV = {"ALERT_WEBHOOKS_ENABLED": "true"}
 
 
 @dataclass
@@ -398,6 +420,7 @@ def run_corpus(
     """Plant every case, run them through one bridge and one worker, assert on the findings."""
     env["WORKER_JOB_TYPES"] = ALL_JOB_TYPES
     env["WORKER_FOLLOWUP_JOBS"] = FOLLOWUP_JOBS
+    env.update(CORPUS_ENV)
     ids = [c.id for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     assert sum(not c.positive for c in cases) >= 50
