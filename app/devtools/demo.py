@@ -19,6 +19,7 @@ from psycopg2 import sql as pgsql
 from app.client import JobHandle, submit
 from app.db import Database, execute, jsonb
 from app.devtools import DEVTOOLS_SQL
+from app.devtools.demo_chain import chain_table, seed_chain
 from app.devtools.dev_schema import apply_dev_backend_schema
 from app.devtools.embedded import DATA_ROOT, free_port, start_embedded
 from app.jobtypes import REGISTRY
@@ -38,8 +39,13 @@ SHOWN_META = (
     "rowsDuplicate",
     "rowsSkipped",
     "fileSize",
+    "runsCreated",
+    "rulesTriggered",
+    "notificationsCreated",
     "noop",
 )
+#: The follow-ups the demo lets the worker insert: the automation chain runs end to end.
+FOLLOWUP_JOBS = "auto_model_trigger,alert_check"
 POLL_S = 0.5
 
 
@@ -212,15 +218,34 @@ def _show(jobs: list[tuple[str, JobHandle]], seen: dict[str, tuple[str, float]])
         state = (handle.status, handle.progress)
         if seen.get(handle.id) != state:
             seen[handle.id] = state
-            print(f"  {name:<12} {handle.status:<11} {handle.progress:6.1f}%", flush=True)
+            print(f"  {name:<19} {handle.status:<11} {handle.progress:6.1f}%", flush=True)
 
 
-def _wait_all(jobs: list[tuple[str, JobHandle]], seen: dict[str, tuple[str, float]]) -> None:
+def _discover(db: Database, orgs: list[str], jobs: list[tuple[str, JobHandle]]) -> None:
+    """Add the follow-ups the worker inserted in the demo's orgs (a parent inserts them in its
+    final transaction, so once every job seen is done, no new one can appear)."""
+    known = {h.id for _, h in jobs}
+    with db.transaction() as cur:
+        rows = execute(cur, "demo_org_jobs", {"orgs": orgs}, sql=DEVTOOLS_SQL)
+    jobs.extend((r["job_type"], JobHandle(db, r["id"])) for r in rows if r["id"] not in known)
+
+
+def _wait_all(
+    db: Database,
+    orgs: list[str],
+    jobs: list[tuple[str, JobHandle]],
+    seen: dict[str, tuple[str, float]],
+    until: list[tuple[str, JobHandle]] | None = None,
+) -> None:
+    """Wait for ``until`` (default: every job of the orgs, follow-ups included) to end."""
     deadline = time.monotonic() + DEMO_TIMEOUT_S
     while time.monotonic() < deadline:
+        _discover(db, orgs, jobs)
         _show(jobs, seen)
-        if all(h.done for _, h in jobs):
-            return
+        if all(h.done for _, h in (until if until is not None else jobs)):
+            _discover(db, orgs, jobs)
+            if until is not None or all(h.done for _, h in jobs):
+                return
         time.sleep(POLL_S)
     raise TimeoutError(f"jobs still running after {DEMO_TIMEOUT_S}s")
 
@@ -232,7 +257,7 @@ def _outcome(db: Database, job_id: str) -> dict[str, Any]:
 
 def _outcome_table(db: Database, jobs: list[tuple[str, JobHandle]]) -> str:
     lines = [
-        f"{'job type':<12} {'status':<11} {'attempts':>8} {'seconds':>8}  result / error",
+        f"{'job type':<19} {'status':<11} {'attempts':>8} {'seconds':>8}  result / error",
         "-" * 96,
     ]
     for name, handle in jobs:
@@ -243,7 +268,7 @@ def _outcome_table(db: Database, jobs: list[tuple[str, JobHandle]]) -> str:
             detail = ", ".join(f"{k}={meta[k]}" for k in SHOWN_META if meta.get(k) is not None)
         took = f"{row['took']:.2f}" if row["took"] is not None else "-"
         lines.append(
-            f"{name:<12} {row['status']:<11} {row['attempts']:>8} {took:>8}  {detail[:60]}"
+            f"{name:<19} {row['status']:<11} {row['attempts']:>8} {took:>8}  {detail[:60]}"
         )
     return "\n".join(lines)
 
@@ -259,7 +284,7 @@ def demo() -> int:
     env = {
         "DATABASE_URL": url,
         "WORKER_JOB_TYPES": ",".join(REGISTRY.default_claimed),
-        "WORKER_FOLLOWUP_JOBS": "",
+        "WORKER_FOLLOWUP_JOBS": FOLLOWUP_JOBS,
         "WORKER_GRACEFUL_SHUTDOWN_TIMEOUT": "15",
     }
     log_dir = DATA_ROOT / "demo-logs"
@@ -279,12 +304,15 @@ def demo() -> int:
     seen: dict[str, tuple[str, float]] = {}
     try:
         jobs, rows = seed(db)
+        chain_org, chain_import = seed_chain(db)
+        jobs.append(("csv_import", chain_import))
+        orgs = [rows.org, chain_org]
         print("▶ jobs inserted as the backend does; progress:", flush=True)
-        _wait_all(jobs[:1], seen)
-        followers = seed_followers(db, rows)
-        jobs += followers
-        _wait_all(jobs, seen)
+        _wait_all(db, orgs, jobs, seen, until=jobs[:1])
+        jobs += seed_followers(db, rows)
+        _wait_all(db, orgs, jobs, seen)
         print("\n" + _outcome_table(db, jobs), flush=True)
+        print("\n" + chain_table(db, chain_org, chain_import.id), flush=True)
         failed = [h for _, h in jobs if h.status != "completed"]
         return 1 if failed else 0
     except KeyboardInterrupt:
