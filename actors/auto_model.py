@@ -16,7 +16,7 @@ from app.db import db_now
 from app.finance.auto_answers import Answers
 from app.finance.auto_assumptions import generate, start_month
 from app.ids import parse_uuid
-from app.jobcontext import current_job, lock_owned
+from app.jobcontext import NOOP_KEY, current_job, lock_owned
 from app.jobtypes import auto_model as decl
 from app.jobtypes.access import Role, require_role
 from app.jobtypes.model_inputs import load_ledger
@@ -60,7 +60,7 @@ def auto_model(job_id: str) -> None:
         locked = decl.load_model(cur, doc.id, doc.org_id, lock=True)
         reason = decl.noop_reason(locked, job.id)
         if reason is not None:  # another job initialised it meanwhile
-            ctx.commit_success(cur, {"noop": True, "reason": reason})
+            ctx.commit_success(cur, {NOOP_KEY: True, "reason": reason})
             return
         _, now_iso = db_now(cur)
         meta = decl.initialise(

@@ -51,7 +51,7 @@ JOB_TYPE = JobType(
             "notifications": (
                 "id org_id user_id type title message category priority read metadata created_at"
             ).split(),
-            "audit_logs": ("org_id", "action", "object_type", "object_id", "meta_json"),
+            "audit_logs": "org_id action object_type object_id meta_json created_at".split(),
             "model_runs": ("id", "org_id", "status", "run_type", "summary_json"),
             "monte_carlo_jobs": ("id", "org_id", "model_run_id", "status", "percentiles_json"),
         },
