@@ -11,10 +11,9 @@ import dataclasses
 from typing import Any
 
 from actors.base import job_actor
-from app.db import execute
 from app.errors import InvalidParams
 from app.ids import parse_uuid
-from app.jobcontext import JobContext, current_job
+from app.jobcontext import JobContext, current_job, lock_owned
 from app.jobtypes import alert_check as decl
 from app.jobtypes import model_run, monte_carlo
 from app.jobtypes.access import Role, require_role
@@ -64,7 +63,7 @@ def alert_check(job_id: str) -> None:
     ctx.progress(20, "Run loaded")
 
     with ctx.db.transaction() as cur:
-        execute(cur, "job_lock_for_finish", {"job_id": job.id})  # owned rows only, as the core
+        lock_owned(cur, ctx)  # domain writes only for a job this worker still owns
         outcome = decl.check(
             cur, ctx.settings, run=run, source=source, simulation=simulation, job_id=job.id
         )

@@ -11,8 +11,8 @@ import dataclasses
 import logging
 
 from actors.base import job_actor
-from app.db import db_now, execute
-from app.jobcontext import current_job
+from app.db import db_now
+from app.jobcontext import current_job, lock_owned
 from app.jobtypes import auto_model_trigger as decl
 from app.jobtypes.access import Role, require_role
 from app.logging_setup import log_event
@@ -30,7 +30,7 @@ def auto_model_trigger(job_id: str) -> None:
     ctx.progress(10)
 
     with ctx.db.transaction() as cur:
-        execute(cur, "job_lock_for_finish", {"job_id": ctx.job.id})  # owned rows only, as the core
+        lock_owned(cur, ctx)  # domain writes only for a job this worker still owns
         _, now_iso = db_now(cur)
         meta = decl.trigger(
             cur, ctx.settings, job_id=ctx.job.id, org_id=org_id, request=request, now_iso=now_iso
