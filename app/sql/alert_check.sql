@@ -36,19 +36,19 @@ SELECT 1 AS found
 INSERT INTO notifications (org_id, user_id, type, title, message, category, priority, read,
                            metadata, created_at)
 VALUES (%(org_id)s::uuid, %(user_id)s::uuid, 'alert', %(title)s, %(message)s, 'financial',
-        %(priority)s, false, %(metadata)s::jsonb, clock_timestamp())
+        %(priority)s, false, %(metadata)s::jsonb, statement_timestamp())
 RETURNING id::text AS id;
 
 -- name: alert_check_rule_triggered
 -- last_triggered only: updated_at tracks the user's edits of the rule.
-UPDATE alert_rules SET last_triggered = clock_timestamp()
+UPDATE alert_rules SET last_triggered = statement_timestamp()
  WHERE id = %(rule_id)s::uuid AND org_id = %(org_id)s::uuid;
 
 -- name: alert_check_audit_insert
 -- The UI's alert history; one row per notification (keyed by the effect, never twice).
 INSERT INTO audit_logs (org_id, action, object_type, object_id, meta_json, created_at)
 SELECT %(org_id)s::uuid, 'alert_triggered', 'alert_rule', %(rule_id)s::uuid, %(meta)s::jsonb,
-       clock_timestamp()
+       statement_timestamp()
  WHERE NOT EXISTS (
    SELECT 1 FROM audit_logs
     WHERE org_id = %(org_id)s::uuid AND action = 'alert_triggered'

@@ -32,7 +32,7 @@ SELECT id::text AS id
 
 -- name: auto_model_scenario_insert
 INSERT INTO financial_scenarios (org_id, model_id, name, is_default, created_at, updated_at)
-VALUES (%(org_id)s::uuid, %(model_id)s::uuid, 'Base', true, clock_timestamp(), clock_timestamp())
+VALUES (%(org_id)s::uuid, %(model_id)s::uuid, 'Base', true, statement_timestamp(), statement_timestamp())
 RETURNING id::text AS id;
 
 -- name: auto_model_driver_find
@@ -49,14 +49,14 @@ SELECT id::text AS id
 INSERT INTO drivers (org_id, model_id, name, type, category, unit, is_calculated, created_at,
                      updated_at)
 VALUES (%(org_id)s::uuid, %(model_id)s::uuid, %(name)s, %(type)s, %(category)s, %(unit)s, false,
-        clock_timestamp(), clock_timestamp())
+        statement_timestamp(), statement_timestamp())
 RETURNING id::text AS id;
 
 -- name: auto_model_driver_values_insert
 -- One value a month; a value already there (a user's edit) is never overwritten.
 INSERT INTO driver_values (driver_id, scenario_id, month, value, created_at, updated_at)
-SELECT %(driver_id)s::uuid, %(scenario_id)s::uuid, m.month, %(value)s, clock_timestamp(),
-       clock_timestamp()
+SELECT %(driver_id)s::uuid, %(scenario_id)s::uuid, m.month, %(value)s, statement_timestamp(),
+       statement_timestamp()
   FROM unnest(%(months)s::text[]) AS m(month)
 ON CONFLICT (driver_id, scenario_id, month) DO NOTHING;
 

@@ -10,7 +10,7 @@ SELECT pg_advisory_xact_lock(hashtextextended('auto_model_trigger:' || %(org_id)
 
 -- name: auto_model_trigger_latest_baseline
 -- The throttle's reference: the org's newest baseline run, of any status.
-SELECT extract(epoch FROM clock_timestamp() - created_at)::float8 / 3600 AS hours_since
+SELECT extract(epoch FROM statement_timestamp() - created_at)::float8 / 3600 AS hours_since
   FROM model_runs
  WHERE org_id = %(org_id)s::uuid AND run_type = 'baseline'
  ORDER BY created_at DESC, id DESC
@@ -38,7 +38,7 @@ SELECT id::text AS id
 -- recent or when a job still works on them (by run id, or by model id for a run a model_run job
 -- created itself); older ones are orphans that block nothing (§1.9).
 SELECT r.id::text AS id, r.model_id::text AS model_id,
-       r.created_at > clock_timestamp() - interval '2 hours'
+       r.created_at > statement_timestamp() - interval '2 hours'
          OR EXISTS (SELECT 1 FROM jobs j
                      WHERE j.job_type = %(run_job_type)s
                        AND j.status IN ('queued', 'running', 'retrying')
@@ -61,7 +61,7 @@ RETURNING id::text AS id;
 -- One row per queued run (keyed by the effect: a re-dispatch adds none).
 INSERT INTO audit_logs (org_id, action, object_type, object_id, meta_json, created_at)
 SELECT %(org_id)s::uuid, 'auto_model_triggered', %(object_type)s, %(run_id)s::uuid,
-       %(meta)s::jsonb, clock_timestamp()
+       %(meta)s::jsonb, statement_timestamp()
  WHERE NOT EXISTS (SELECT 1 FROM audit_logs
                     WHERE org_id = %(org_id)s::uuid AND action = 'auto_model_triggered'
                       AND object_id = %(run_id)s::uuid);

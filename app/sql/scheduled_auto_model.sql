@@ -25,5 +25,5 @@ WITH s AS (
 )
 SELECT has_models, last_tx IS NOT NULL AS has_data,
        (last_run IS NULL AND last_tx IS NOT NULL)
-         OR (last_tx > last_run AND last_run <= clock_timestamp() - interval '1 hour') AS due
+         OR (last_tx > last_run AND last_run <= statement_timestamp() - interval '1 hour') AS due
   FROM s;
