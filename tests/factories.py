@@ -540,3 +540,13 @@ def requeue(db: Database, job_id: str) -> None:
             " last_error = NULL, cancel_requested = false, updated_at = now() WHERE id = %s",
             (job_id,),
         )
+
+
+def completion_meta(
+    db: Any, job_id: str, msg: str = "Job completed successfully"
+) -> dict[str, Any]:
+    """The meta of the job's last log entry named ``msg`` (the success entry by default)."""
+    logs = fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"]
+    found = [e for e in logs if e["msg"] == msg]
+    assert found, f"job {job_id} has no {msg!r} entry"
+    return dict(found[-1].get("meta") or {})

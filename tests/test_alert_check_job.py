@@ -14,6 +14,7 @@ import pytest
 from app.db import Database
 from tests.factories import (
     ALERT_SUMMARY,
+    completion_meta,
     fetch_all,
     fetch_one,
     insert_alert_rule,
@@ -55,13 +56,6 @@ def _history(db: Database, org: str) -> list[dict[str, Any]]:
         " WHERE org_id = %s AND action = 'alert_triggered' ORDER BY created_at, id",
         org,
     )
-
-
-def _meta(db: Database, job_id: str) -> dict[str, Any]:
-    logs = fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"]
-    done = [e for e in logs if e["msg"] == "Job completed successfully"]
-    assert len(done) == 1
-    return dict(done[0]["meta"])
 
 
 def test_rules_that_fire_notify_their_creator_and_fill_the_alert_history(db, make_org, pipeline):
@@ -109,7 +103,7 @@ def test_rules_that_fire_notify_their_creator_and_fill_the_alert_history(db, mak
     assert history[runway]["meta_json"]["alertName"] == "Runway under a year"
     assert history[runway]["meta_json"]["message"] == "runway_months is 7.50 (< 12)"
 
-    result = _meta(db, job.id)
+    result = completion_meta(db, job.id)
     assert (result["rulesChecked"], result["rulesTriggered"], result["notificationsCreated"]) == (
         3,
         2,
@@ -135,8 +129,8 @@ def test_running_a_check_again_or_twice_adds_no_notification_or_history_row(db, 
     assert len(_history(db, org)) == 1
     again = fetch_one(db, "SELECT last_triggered FROM alert_rules WHERE id = %s", rule)
     assert again == stamp
-    assert _meta(db, second.id)["notificationsCreated"] == 0
-    assert _meta(db, second.id)["rulesTriggered"] == 1
+    assert completion_meta(db, second.id)["notificationsCreated"] == 0
+    assert completion_meta(db, second.id)["rulesTriggered"] == 1
 
 
 def test_a_runway_without_burn_is_unlimited_never_999_months(db, make_org, pipeline):
@@ -152,7 +146,7 @@ def test_a_runway_without_burn_is_unlimited_never_999_months(db, make_org, pipel
     assert [n["metadata"]["alertId"] for n in notes] == [long]
     assert notes[0]["message"] == "runway_months is unlimited: no burn (> 24)"
     assert notes[0]["metadata"]["noBurn"] is True and notes[0]["metadata"]["value"] is None
-    assert short not in json.dumps(_meta(db, job.id)["triggered"])
+    assert short not in json.dumps(completion_meta(db, job.id)["triggered"])
 
 
 def test_a_monte_carlo_check_reads_only_its_own_simulation_metrics(db, make_org, pipeline):
@@ -171,7 +165,7 @@ def test_a_monte_carlo_check_reads_only_its_own_simulation_metrics(db, make_org,
     assert [n["metadata"]["alertId"] for n in notes] == [odds]
     assert notes[0]["message"] == "survival_probability is 0.6200 (< 0.8)"
     assert notes[0]["metadata"]["monteCarloJobId"] == mc
-    skipped = {s["alertId"]: s["reason"] for s in _meta(db, job.id)["skipped"]}
+    skipped = {s["alertId"]: s["reason"] for s in completion_meta(db, job.id)["skipped"]}
     assert skipped == {runway: "metric evaluated on model run summaries only"}
 
 
@@ -185,8 +179,8 @@ def test_scenario_runs_and_unfinished_runs_are_not_evaluated(db, make_org, pipel
     pipeline()
     for job in jobs:
         assert job.wait(WAIT_S).status == "completed"
-    assert _meta(db, jobs[0].id)["reason"] == "run type scenario not evaluated"
-    assert _meta(db, jobs[1].id)["reason"] == "run not done"
+    assert completion_meta(db, jobs[0].id)["reason"] == "run type scenario not evaluated"
+    assert completion_meta(db, jobs[1].id)["reason"] == "run not done"
     assert _notifications(db, org) == []
 
 

@@ -11,6 +11,7 @@ import pytest
 from app.client import JobHandle, submit
 from app.db import Database, jsonb
 from tests.factories import (
+    completion_meta,
     fetch_all,
     fetch_one,
     insert_driver,
@@ -59,11 +60,6 @@ def _model(db: Database, org: str, assumptions: dict[str, Any] | None = None) ->
 
 def _submit(db: Database, org: str, model: str, **params: Any) -> JobHandle:
     return submit(db, "auto_model", {**ANSWERS, **params}, org_id=org, object_id=model)
-
-
-def _meta(db: Database, job_id: str) -> dict[str, Any]:
-    logs = fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"]
-    return dict([e for e in logs if e["msg"] == "Job completed successfully"][-1]["meta"])
 
 
 def _counts(db: Database, model: str) -> dict[str, int]:
@@ -153,7 +149,7 @@ def test_a_new_model_gets_assumptions_from_answers_and_ledger_a_driver_grid_and_
         f"model_run:auto_model:{job.id}:{k}" for k in ("baseline", "conservative", "optimistic")
     ]
     assert {j["priority"] for j in jobs} == {50}
-    result = _meta(db, job.id)
+    result = completion_meta(db, job.id)
     assert result["runsCreated"] == 3 and result["missingInputs"] == []
     assert (result["driversCreated"], result["driverValuesCreated"]) == (4, 144)
 
@@ -172,7 +168,7 @@ def test_the_runs_auto_model_queues_compute_with_what_it_wrote(db, make_org, env
     )
     pipeline()
     assert job.wait(WAIT_S).status == "completed", job.last_error
-    run_jobs = [JobHandle(db, j) for j in _meta(db, job.id)["modelRunJobIds"]]
+    run_jobs = [JobHandle(db, j) for j in completion_meta(db, job.id)["modelRunJobIds"]]
     assert len(run_jobs) == 3
     for handle in run_jobs:
         assert handle.wait(WAIT_S).status == "completed", handle.last_error
@@ -211,11 +207,11 @@ def test_running_it_again_creates_no_second_scenario_driver_value_run_or_job(
     assert job.wait(WAIT_S).status == "completed"
     before = _counts(db, model)
     assert before == {"scenarios": 1, "drivers": 4, "driver_values": 144, "runs": 3, "jobs": 3}
-    first = _meta(db, job.id)
+    first = completion_meta(db, job.id)
     requeue(db, job.id)
     assert job.wait(WAIT_S).status == "completed"
     assert _counts(db, model) == before
-    again = _meta(db, job.id)
+    again = completion_meta(db, job.id)
     assert again["modelRunIds"] == first["modelRunIds"]
     assert (again["runsCreated"], again["driversCreated"], again["driverValuesCreated"]) == (
         0,
@@ -224,7 +220,7 @@ def test_running_it_again_creates_no_second_scenario_driver_value_run_or_job(
     )
     other = _submit(db, org, model)  # a second request for the same model
     assert other.wait(WAIT_S).status == "completed"
-    assert _meta(db, other.id) == {
+    assert completion_meta(db, other.id) == {
         "noop": True,
         "reason": f"model already initialised by job {job.id}",
     }
@@ -241,7 +237,7 @@ def test_without_initial_cash_no_run_is_queued_and_the_missing_inputs_are_listed
     job = submit(db, "auto_model", answers, org_id=org, object_id=model)
     pipeline()
     assert job.wait(WAIT_S).status == "completed", job.last_error
-    meta = _meta(db, job.id)
+    meta = completion_meta(db, job.id)
     assert meta["missingInputs"] == ["cash.initialCash"] and meta["modelRunIds"] == []
     assert _counts(db, model)["runs"] == 0 and _counts(db, model)["drivers"] == 4
     logs = fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job.id)["logs"]
@@ -268,7 +264,7 @@ def test_a_users_driver_values_and_scenario_are_reused_never_overwritten(db, mak
         model,
     )
     assert kept["value"] == 0.5
-    assert _meta(db, job.id)["driverValuesCreated"] == 143
+    assert completion_meta(db, job.id)["driverValuesCreated"] == 143
 
 
 def test_a_finance_user_may_initialise_a_model_of_their_org_only(db, make_org, pipeline):

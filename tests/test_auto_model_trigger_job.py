@@ -11,6 +11,7 @@ import pytest
 from app.client import JobHandle, submit
 from app.db import Database
 from tests.factories import (
+    completion_meta,
     fetch_all,
     fetch_one,
     insert_model,
@@ -38,13 +39,6 @@ def _trigger(db: Database, org: str, trigger_type: str = "csv_import", **params:
     source = params.pop("triggerSource", "2b1e7a44-0000-4000-8000-000000000001")
     body = {"triggerType": trigger_type, "triggerSource": source, **params}
     return submit(db, "auto_model_trigger", body, org_id=org, object_id=source)
-
-
-def _meta(db: Database, job_id: str) -> dict[str, Any]:
-    logs = fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"]
-    done = [e for e in logs if e["msg"] == "Job completed successfully"]
-    assert len(done) == 1
-    return dict(done[0]["meta"])
 
 
 def _run_jobs(db: Database, org: str) -> list[dict[str, Any]]:
@@ -134,7 +128,7 @@ def test_an_org_without_models_gets_a_default_model_with_only_the_users_numbers(
         run["id"],
     )
     assert audit["meta_json"]["jobId"] == run_job["id"]
-    meta = _meta(db, job.id)
+    meta = completion_meta(db, job.id)
     assert meta["runsCreated"] == 1 and meta["defaultModelCreated"] is True
     assert meta["modelRunIds"] == [run["id"]] and meta["modelRunJobIds"] == [run_job["id"]]
 
@@ -155,7 +149,7 @@ def test_every_model_gets_a_run_unless_a_live_run_is_open_and_stale_orphans_do_n
     job = _trigger(db, org, "connector_sync")
     pipeline()
     assert job.wait(WAIT_S).status == "completed", job.last_error
-    meta = _meta(db, job.id)
+    meta = completion_meta(db, job.id)
     assert meta["skipped"] == [{"modelId": busy, "reason": "active_run", "modelRunId": live}]
     assert meta["runsCreated"] == 2
     assert any(stale in w and orphaned in w for w in meta["warnings"])
@@ -174,13 +168,13 @@ def test_a_throttled_trigger_waits_an_hour_after_the_last_baseline_run_an_import
     pipeline()
     for job in (scheduled, unknown):
         assert job.wait(WAIT_S).status == "completed"
-        meta = _meta(db, job.id)
+        meta = completion_meta(db, job.id)
         assert meta["skipped"] is True and meta["reason"] == "too_recent"
         assert 0 <= meta["hoursSince"] < 1
     assert _run_jobs(db, org) == []
     imported = _trigger(db, org, "csv_import", triggerSource="2b1e7a44-0000-4000-8000-000000000003")
     assert imported.wait(WAIT_S).status == "completed"
-    assert _meta(db, imported.id)["runsCreated"] == 1
+    assert completion_meta(db, imported.id)["runsCreated"] == 1
 
 
 def test_a_redispatched_trigger_reuses_its_rows_and_queues_nothing_twice(db, make_org, pipeline):
@@ -191,7 +185,7 @@ def test_a_redispatched_trigger_reuses_its_rows_and_queues_nothing_twice(db, mak
     pipeline()
     assert job.wait(WAIT_S).status == "completed"
     before = _counts(db, org)
-    first = _meta(db, job.id)
+    first = completion_meta(db, job.id)
     requeue(db, job.id)  # an admin requeue of the completed job, or the legacy worker taking it
     assert job.wait(WAIT_S).status == "completed"
     logs = fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job.id)["logs"]
@@ -214,7 +208,7 @@ def test_two_triggers_of_one_org_at_once_queue_one_run_per_model(db, make_org, s
     for job in jobs:
         assert job.wait(WAIT_S).status == "completed"
     assert _counts(db, org)["runs"] == 1
-    assert sum(_meta(db, j.id)["runsCreated"] for j in jobs) == 1
+    assert sum(completion_meta(db, j.id)["runsCreated"] for j in jobs) == 1
 
 
 def test_the_org_may_come_from_the_parameters_when_the_row_has_none(db, make_org, pipeline):
@@ -254,5 +248,5 @@ def test_a_model_run_job_of_another_trigger_is_not_confused_with_this_ones(db, m
     job = _trigger(db, org)
     pipeline()
     assert job.wait(WAIT_S).status == "completed"
-    assert _meta(db, job.id)["skipped"][0]["modelRunId"] == run
+    assert completion_meta(db, job.id)["skipped"][0]["modelRunId"] == run
     assert len(_run_jobs(db, org)) == 1

@@ -12,8 +12,8 @@ from app.client import JobHandle, submit
 from app.db import Database
 from tests.conftest import wait_for
 from tests.factories import (
+    completion_meta,
     fetch_all,
-    fetch_one,
     insert_model,
     insert_model_run,
     insert_transactions,
@@ -41,11 +41,6 @@ def _triggers(db: Database) -> list[dict[str, Any]]:
         "SELECT org_id::text, object_id::text, priority, queue, status, idempotency_key, logs"
         " FROM jobs WHERE job_type = 'auto_model_trigger' ORDER BY org_id",
     )
-
-
-def _meta(db: Database, job_id: str, msg: str = "Job completed successfully") -> dict[str, Any]:
-    logs = fetch_one(db, "SELECT logs FROM jobs WHERE id = %s", job_id)["logs"]
-    return dict([e for e in logs if e["msg"] == msg][-1]["meta"])
 
 
 def _org_with(db: Database, make_org, *, data: bool, model: bool, run_age: str | None) -> str:
@@ -91,7 +86,7 @@ def test_the_sweep_triggers_orgs_with_new_data_and_says_why_it_skipped_the_other
             "triggerType": "scheduled",
             "triggerSource": sweep.id,
         }
-    meta = _meta(db, sweep.id)
+    meta = completion_meta(db, sweep.id)
     assert (meta["total_orgs"], meta["triggered"], meta["skipped"], meta["errors"]) == (5, 2, 3, 0)
     assert set(meta["triggeredOrgs"]) == {fresh, stale_run}
     reasons = {s["orgId"]: s["reason"] for s in meta["skippedOrgs"]}
@@ -113,7 +108,7 @@ def test_an_org_with_a_live_run_is_skipped_an_orphaned_run_does_not_block(db, ma
     sweep = _sweep(db)
     pipeline()
     assert sweep.wait(WAIT_S).status == "completed"
-    reasons = {s["orgId"]: s["reason"] for s in _meta(db, sweep.id)["skippedOrgs"]}
+    reasons = {s["orgId"]: s["reason"] for s in completion_meta(db, sweep.id)["skippedOrgs"]}
     assert reasons == {busy: "active run"}
     assert [t["org_id"] for t in _triggers(db)] == [orphan]
 
@@ -142,7 +137,7 @@ def test_one_orgs_failure_rolls_back_that_org_only_and_the_sweep_completes(db, m
     pipeline()
     assert sweep.wait(WAIT_S).status == "completed", sweep.last_error
     assert sorted(t["org_id"] for t in _triggers(db)) == sorted(good)
-    meta = _meta(db, sweep.id)
+    meta = completion_meta(db, sweep.id)
     assert (meta["triggered"], meta["errors"]) == (3, 1)
     assert meta["failedOrgs"] == [{"orgId": bad, "errorKind": "RaiseException (P0001)"}]
     assert meta["erroredOrgs"] == [{"orgId": bad, "error": "RaiseException (P0001)"}]
@@ -174,7 +169,7 @@ def test_a_retried_sweep_reinserts_only_missing_triggers(db, make_org, pipeline)
     requeue(db, sweep.id)
     assert sweep.wait(WAIT_S).status == "completed"
     assert sorted(t["org_id"] for t in _triggers(db)) == sorted(orgs)
-    assert _meta(db, sweep.id)["triggered"] == 3
+    assert completion_meta(db, sweep.id)["triggered"] == 3
 
 
 def test_a_forged_sweep_with_an_org_sweeps_that_org_only_and_needs_its_role(db, make_org, pipeline):
@@ -190,7 +185,7 @@ def test_a_forged_sweep_with_an_org_sweeps_that_org_only_and_needs_its_role(db, 
     set_job_creator(db, everyone.id, finance)
     pipeline()
     assert allowed.wait(WAIT_S).status == "completed"
-    assert _meta(db, allowed.id)["total_orgs"] == 1
+    assert completion_meta(db, allowed.id)["total_orgs"] == 1
     assert forbidden.wait(WAIT_S).status == "dead_letter"
     assert forbidden.last_error == f"Forbidden: user is not a finance of org {mine}"
     assert everyone.wait(WAIT_S).status == "dead_letter"
@@ -220,7 +215,9 @@ def test_a_cancel_mid_sweep_ends_cancelled_and_keeps_the_triggers_already_queued
     assert sweep.wait(WAIT_S).status == "cancelled"
     queued = len(_triggers(db))
     assert 20 <= queued < total
-    stopped = _meta(db, sweep.id, "Sweep stopped by a cancel; triggers already queued stay queued")
+    stopped = completion_meta(
+        db, sweep.id, "Sweep stopped by a cancel; triggers already queued stay queued"
+    )
     assert stopped["triggered"] == queued
     assert stopped["processed"] == stopped["triggered"] + stopped["skipped"] + stopped["errors"]
     assert all(t["status"] == "queued" for t in _triggers(db))

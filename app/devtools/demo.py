@@ -7,7 +7,6 @@ would, shows their progress and prints a table of outcomes.
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from psycopg2 import sql as pgsql
 from app.client import JobHandle, submit
 from app.db import Database, execute, jsonb
 from app.devtools import DEVTOOLS_SQL
-from app.devtools.demo_chain import chain_table, seed_chain
+from app.devtools.demo_chain import chain_table, import_params, seed_chain
 from app.devtools.dev_schema import apply_dev_backend_schema
 from app.devtools.embedded import DATA_ROOT, free_port, start_embedded
 from app.jobtypes import REGISTRY
@@ -148,18 +147,7 @@ def seed(db: Database) -> tuple[list[tuple[str, JobHandle]], DemoRows]:
             submit(
                 db,
                 "csv_import",
-                {
-                    "importBatchId": batch,
-                    "fileData": base64.b64encode(SAMPLE_CSV.encode()).decode(),
-                    "mappings": {
-                        "date": "Date",
-                        "amount": "Amount",
-                        "description": "Description",
-                        "category": "Category",
-                    },
-                    "dateFormat": "YYYY-MM-DD",
-                    "currency": "USD",
-                },
+                import_params(SAMPLE_CSV, batch),
                 org_id=org,
                 object_id=batch,
             ),

@@ -42,6 +42,23 @@ CHAIN_META = (
 )
 
 
+def import_params(csv: str, batch: str, **extra: Any) -> dict[str, Any]:
+    """A ``csv_import`` job's parameters as the backend's import route sets them (no S3)."""
+    return {
+        "importBatchId": batch,
+        "fileData": base64.b64encode(csv.encode()).decode(),
+        "mappings": {
+            "date": "Date",
+            "amount": "Amount",
+            "description": "Description",
+            "category": "Category",
+        },
+        "dateFormat": "YYYY-MM-DD",
+        "currency": "USD",
+        **extra,
+    }
+
+
 def seed_chain(db: Database) -> tuple[str, JobHandle]:
     """The chain's org, its rules and its CSV import job (as the backend inserts them)."""
 
@@ -62,19 +79,7 @@ def seed_chain(db: Database) -> tuple[str, JobHandle]:
                 severity=severity,
             )
         batch = one(cur, "demo_batch_insert", org_id=org)
-    params: dict[str, Any] = {
-        "importBatchId": batch,
-        "fileData": base64.b64encode(CHAIN_CSV.encode()).decode(),
-        "mappings": {
-            "date": "Date",
-            "amount": "Amount",
-            "description": "Description",
-            "category": "Category",
-        },
-        "dateFormat": "YYYY-MM-DD",
-        "currency": "USD",
-        "initialCash": CHAIN_CASH,
-    }
+    params = import_params(CHAIN_CSV, batch, initialCash=CHAIN_CASH)
     return org, submit(db, "csv_import", params, org_id=org, object_id=batch)
 
 
