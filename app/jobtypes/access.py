@@ -49,13 +49,19 @@ def require_role(cur: psycopg2.extras.RealDictCursor, job: ClaimedJob, role: Rol
         return
     needed = role.name.lower()
     if job.org_id is None:
-        raise Forbidden(f"user is not a {needed} of org (none): the job names no org")
+        raise Forbidden(
+            f"user is not {_article(needed)} {needed} of org (none): the job names no org"
+        )
     rows = execute(
         cur, "access_user_role", {"user_id": job.created_by_user_id, "org_id": job.org_id}
     )
     held = Role.parse(rows[0]["role"]) if rows else None
     if held is None or held < role:
-        raise Forbidden(f"user is not a {needed} of org {job.org_id}")
+        raise Forbidden(f"user is not {_article(needed)} {needed} of org {job.org_id}")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def require_upload_key(key: object, org_id: str | None) -> str:

@@ -37,7 +37,11 @@ def test_the_overview_shows_counts_queues_window_workers_and_who_nobody_serves(
     dead = make_job(org_id=org)
     _fail(db, dead.id, "InvalidParams: nope")
     make_job("model_run", org_id=org)  # not claimed here (WORKER_JOB_TYPES=noop)
-    make_job("alert_check", org_id=org)  # never run by this worker
+    with db.transaction() as cur:  # a backend type this worker never runs (CONTRACT-2 §8)
+        cur.execute(
+            "INSERT INTO jobs (job_type, org_id, queue) VALUES ('excel_export', %s, 'default')",
+            (org,),
+        )
     register_worker(db, threads=3, queues=["default"], wid="worker-a-1")
     with db.transaction() as cur:
         cur.execute("UPDATE jobs SET status = 'running', worker_id = 'worker-a-1' WHERE id = %s",
@@ -48,9 +52,9 @@ def test_the_overview_shows_counts_queues_window_workers_and_who_nobody_serves(
     text = _text(page)
     assert re.search(r"Waiting 5 Running 1 ", text), text[:400]
     assert "model_run default 1 not listed in WORKER_JOB_TYPES" in text
-    assert "alert_check default 1 job type 'alert_check' is not implemented by this worker" in text
+    assert "excel_export default 1 job type 'excel_export' is not declared in app/jobtypes" in text
     assert "worker-a-1 default 3 1" in text  # id, queues, threads, running
-    # the default queue: 3 runnable noops + model_run + alert_check, 3 live threads, window 0 / 6
+    # the default queue: 3 runnable noops + model_run + excel_export, 3 live threads, window 0 / 6
     assert re.search(r"default 5 \d+ s 3 0 / 6 Pause", text), text
     noop_row = re.search(r"noop ((?:\d+ ){7})Pause", text)
     assert noop_row and noop_row.group(1).split() == ["3", "1", "0", "0", "1", "0", "0"]
