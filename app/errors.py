@@ -100,6 +100,42 @@ class InvalidFile(PermanentError):
     kind = "InvalidFile"
 
 
+class UnsupportedFile(InvalidFile):
+    """An upload is not a readable workbook: not a zip, encrypted, or beyond the safe limits."""
+
+    kind = "UnsupportedFile"
+
+
+class UnsupportedFormat(InvalidFile):
+    """An upload is a spreadsheet of another format (``.xls``, ``.ods``, ``.xlsb``)."""
+
+    kind = "UnsupportedFormat"
+
+
+class UploadMismatch(PermanentError):
+    """The uploaded bytes are not the file the job names (its ``fileHash`` differs)."""
+
+    kind = "UploadMismatch"
+
+
+class MappingInvalid(PermanentError):
+    """A column mapping names no sheet or column the workbook has."""
+
+    kind = "MappingInvalid"
+
+
+class UnsupportedOption(PermanentError):
+    """The job asks for an option this worker cannot honour (and must not fake)."""
+
+    kind = "UnsupportedOption"
+
+
+class StorageUnavailable(PermanentError):
+    """The job's output needs S3 and S3 is off (no database column holds it)."""
+
+    kind = "StorageUnavailable"
+
+
 class TransientError(WorkerError):
     """A failure that may pass: network, storage, lock or connection trouble."""
 

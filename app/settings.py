@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 #: Levels ``LOG_LEVEL`` may name (the logging module's, as words).
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_PORT = 65535
+#: S3 refuses presigned URLs valid longer than 7 days (SigV4).
+MAX_PRESIGNED_URL_S = 7 * 86_400
 
 
 class SettingsError(ValueError):
@@ -186,6 +188,10 @@ class Settings:
     montecarlo_chunk_ram_bytes: int = 1_500_000_000
     compute_cost_per_hour: float = 0.10
     s3_bucket: str | None = None
+    xlsx_max_uncompressed_bytes: int = 1 << 30
+    xlsx_max_cells: int = 5_000_000
+    xlsx_preview_rows: int = 100
+    provenance_url_ttl_s: int = 86_400
     aws_region: str = "us-east-1"
     s3_endpoint_url: str | None = None
     log_level: str = "INFO"
@@ -256,6 +262,12 @@ class Settings:
             ),
             compute_cost_per_hour=_float(env, "COMPUTE_COST_PER_HOUR", 0.10),
             s3_bucket=env.get("S3_BUCKET_NAME", "").strip() or None,
+            xlsx_max_uncompressed_bytes=_int(
+                env, "XLSX_MAX_UNCOMPRESSED_BYTES", 1 << 30, minimum=1 << 20
+            ),
+            xlsx_max_cells=_int(env, "XLSX_MAX_CELLS", 5_000_000, minimum=1000),
+            xlsx_preview_rows=_int(env, "XLSX_PREVIEW_ROWS", 100, minimum=10),
+            provenance_url_ttl_s=_int(env, "PROVENANCE_URL_TTL_SECONDS", 86_400, minimum=60),
             aws_region=env.get("AWS_REGION", "").strip() or "us-east-1",
             s3_endpoint_url=env.get("AWS_ENDPOINT_URL", "").strip() or None,
             log_level=_log_level(env),
@@ -281,6 +293,11 @@ class Settings:
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {self.log_level!r}"
+            )
+        if self.provenance_url_ttl_s > MAX_PRESIGNED_URL_S:
+            raise SettingsError(
+                f"PROVENANCE_URL_TTL_SECONDS must be <= {MAX_PRESIGNED_URL_S} (7 days, the "
+                f"longest S3 allows), got {self.provenance_url_ttl_s}"
             )
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT must be text or json, got {self.log_format!r}")

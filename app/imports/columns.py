@@ -62,7 +62,7 @@ def map_columns(header: list[str], mappings: Mapping[str, str], warnings: list[s
     """
     mapped: dict[str, int] = {}
     for target, column in mappings.items():
-        index = _find_column(header, column)
+        index = find_column(header, column)
         if index is not None:
             mapped[target] = index
         elif target in REQUIRED_FIELDS:
@@ -82,7 +82,7 @@ def map_columns(header: list[str], mappings: Mapping[str, str], warnings: list[s
             )
     blank = len(header)
     return Columns(
-        json_keys=[encode_basestring(name) + ":" for name in _payload_keys(header)],
+        json_keys=[encode_basestring(name) + ":" for name in payload_keys(header)],
         blank=blank,
         date=mapped["date"],
         amount=mapped["amount"],
@@ -94,7 +94,7 @@ def map_columns(header: list[str], mappings: Mapping[str, str], warnings: list[s
     )
 
 
-def _payload_keys(header: list[str]) -> list[str]:
+def payload_keys(header: list[str]) -> list[str]:
     """Header names with duplicates suffixed ``#2``, ``#3``, … (unique even against clashes)."""
     seen: dict[str, int] = {}
     used: set[str] = set()
@@ -111,7 +111,7 @@ def _payload_keys(header: list[str]) -> list[str]:
     return keys
 
 
-def _find_column(header: list[str], column: str) -> int | None:
+def find_column(header: list[str], column: str) -> int | None:
     """Exact match first, then trimmed and case-insensitive."""
     for index, name in enumerate(header):
         if name == column:
