@@ -550,3 +550,193 @@ def completion_meta(
     found = [e for e in logs if e["msg"] == msg]
     assert found, f"job {job_id} has no {msg!r} entry"
     return dict(found[-1].get("meta") or {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Users, workbooks, investor exports and provenance (CONTRACT-2 §0.3, §5–§7 job tests)
+# ---------------------------------------------------------------------------------------------
+
+
+def with_creator(db: Database, job: JobHandle, user_id: str) -> JobHandle:
+    """The job with ``created_by_user_id`` set, as the backend's routes set it to the caller."""
+    set_job_creator(db, job.id, user_id)
+    return job.refresh()
+
+
+def xlsx_upload_key(org_id: str) -> str:
+    """``uploads/<org>/<uuid>.xlsx``, as the backend's XLSX upload route names it."""
+    import uuid
+
+    return f"uploads/{org_id}/{uuid.uuid4()}.xlsx"
+
+
+def submit_xlsx_preview(
+    db: Database,
+    org_id: str,
+    *,
+    upload_key: str,
+    file_data: str | None = None,
+    created_by: str | None = None,
+    **params: Any,
+) -> JobHandle:
+    """An ``xlsx_preview`` job as the upload route queues it (no object_id)."""
+    job_params: dict[str, Any] = {
+        "uploadKey": upload_key,
+        "s3Key": upload_key,
+        "fileName": "ledger.xlsx",
+        "orgId": org_id,
+        **params,
+    }
+    if file_data is not None:
+        job_params["fileData"] = file_data
+    job = submit(db, "xlsx_preview", job_params, org_id=org_id)
+    return with_creator(db, job, created_by) if created_by else job
+
+
+def insert_xlsx_batch(
+    db: Database, org_id: str, upload_key: str, *, status: str = "created"
+) -> str:
+    """The ``data_import_batches`` row the mapping route creates for a workbook."""
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO data_import_batches (org_id, source_type, source_ref, status)"
+            " VALUES (%s, 'xlsx', %s, %s) RETURNING id::text",
+            (org_id, upload_key, status),
+        )
+        return str(cur.fetchone()["id"])
+
+
+#: The ``mappingJson.columnMappings`` of the XLSX tests' ledger (CONTRACT-2 §5.2 shape).
+XLSX_COLUMN_MAPPINGS = {
+    "date": {"csvColumn": "Date", "targetField": "date", "dataType": "date"},
+    "amount": {"csvColumn": "Amount", "targetField": "amount", "dataType": "amount"},
+    "description": {"csvColumn": "Description", "targetField": "description"},
+    "category": {"csvColumn": "Category", "targetField": "category"},
+}
+
+
+def submit_xlsx_import(
+    db: Database,
+    org_id: str,
+    *,
+    upload_key: str,
+    batch_id: str | None,
+    mapping_json: dict[str, Any] | None = None,
+    file_data: str | None = None,
+    created_by: str | None = None,
+    **params: Any,
+) -> JobHandle:
+    """An ``xlsx_import`` job as the mapping route queues it (no object_id, no s3Key)."""
+    job_params: dict[str, Any] = {
+        "uploadKey": upload_key,
+        "mappingJson": {"columnMappings": XLSX_COLUMN_MAPPINGS}
+        if mapping_json is None
+        else mapping_json,
+        "importBatchId": batch_id,
+        "orgId": org_id,
+        **params,
+    }
+    if file_data is not None:
+        job_params["fileData"] = file_data
+    job = submit(db, "xlsx_import", job_params, org_id=org_id)
+    return with_creator(db, job, created_by) if created_by else job
+
+
+def insert_department_plan(
+    db: Database, org_id: str, department: str, *, quantity: int = 1, status: str = "planned"
+) -> None:
+    """One ``headcount_plans`` row in ``department``."""
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO headcount_plans (org_id, name, department, role, quantity, start_date,"
+            " status) VALUES (%s, 'Hire', %s, 'Engineer', %s, '2025-01-01', %s)",
+            (org_id, department, quantity, status),
+        )
+
+
+def submit_investor_export(
+    db: Database, org_id: str, export_id: str, model_run_id: str, *, fmt: str = "pdf", **params: Any
+) -> JobHandle:
+    """The job ``createInvestorExport`` queues (object_id = the export, no creator)."""
+    job_type = "investor_export_pptx" if fmt == "pptx" else "investor_export_pdf"
+    job_params = {
+        "exportId": export_id,
+        "modelRunId": model_run_id,
+        "type": fmt,
+        "orgName": "ignored: the worker reads orgs.name",
+        "includeMonteCarlo": True,
+        "includeRecommendations": True,
+        "directDownload": True,
+        **params,
+    }
+    return submit(db, job_type, job_params, org_id=org_id, object_id=export_id, priority=70)
+
+
+def insert_prompt(db: Database, org_id: str | None, **columns: Any) -> str:
+    values = {
+        "prompt_template": "Explain {metric}",
+        "rendered_prompt": "Explain revenue",
+        "response_text": "Revenue grew.",
+        "provider": "gemini",
+        "model_used": "gemini-pro",
+        "tokens_used": 42,
+        **columns,
+    }
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO prompts (org_id, prompt_template, rendered_prompt, response_text,"
+            " provider, model_used, tokens_used) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id::text",
+            (
+                org_id,
+                values["prompt_template"],
+                values["rendered_prompt"],
+                values["response_text"],
+                values["provider"],
+                values["model_used"],
+                values["tokens_used"],
+            ),
+        )
+        return str(cur.fetchone()["id"])
+
+
+def insert_provenance_entry(
+    db: Database,
+    org_id: str,
+    model_run_id: str,
+    *,
+    cell_key: str = "2025-01:revenue",
+    source_type: str = "txn",
+    source_ref: Any = None,
+    prompt_id: str | None = None,
+    confidence_score: float | None = None,
+) -> str:
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO provenance_entries (model_run_id, org_id, cell_key, source_type,"
+            " source_ref, prompt_id, confidence_score) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id::text",
+            (
+                model_run_id,
+                org_id,
+                cell_key,
+                source_type,
+                None if source_ref is None else jsonb(source_ref),
+                prompt_id,
+                confidence_score,
+            ),
+        )
+        return str(cur.fetchone()["id"])
+
+
+def submit_provenance_export(
+    db: Database, org_id: str, model_run_id: str, **params: Any
+) -> JobHandle:
+    """The job ``createExportJob`` queues (object_id = the run, requester in params)."""
+    job_params = {
+        "modelRunId": model_run_id,
+        "format": "json",
+        "includeTransactions": True,
+        **params,
+    }
+    return submit(db, "provenance_export", job_params, org_id=org_id, object_id=model_run_id)

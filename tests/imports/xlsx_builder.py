@@ -113,7 +113,7 @@ def workbook_bytes(
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        + (f'<workbookPr date1904="1"/>' if date1904 else "")
+        + ('<workbookPr date1904="1"/>' if date1904 else "")
         + f"<sheets>{sheet_entries}</sheets></workbook>"
     )
     rels = "".join(
