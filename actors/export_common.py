@@ -117,46 +117,63 @@ CSV_KIND = ExportKind(
 )
 
 
-def run_export(kind: ExportKind) -> None:
-    """The whole job: claim-time transition, load, render, store, then declare success."""
-    ctx = current_job()
-    cpu_started_s = time.thread_time()
+def claim_export(ctx: JobContext, export_types: tuple[str, ...]) -> ExportRow | None:
+    """The claim-time transition (§4.8): the locked export moves to ``processing``.
+
+    Returns:
+        The export, or None when it was already completed (the job then ends as a no-op).
+
+    Raises:
+        JobCancelled: the user cancelled the export (it is ``failed``).
+        InvalidParams: an unexpected status, or a type this job type does not render.
+    """
     export_id = parse_uuid(ctx.job.domain_ref, "the export id (object_id or params.exportId)")
     with ctx.db.transaction() as cur:
         export = lock_export(cur, export_id=export_id, org_id=ctx.job.org_id)
         if export.status == ExportStatus.COMPLETED:
             ctx.succeed_noop("export already completed")
-            return
+            return None
         if export.status == ExportStatus.FAILED:
             raise JobCancelled(ctx.job.id)  # the user cancelled the export (§4.6, §4.8)
         if export.status not in (ExportStatus.QUEUED, ExportStatus.PROCESSING):
             raise InvalidParams(f"export {export.id} has unexpected status '{export.status[:40]}'")
-        if export.type not in kind.export_types:
+        if export.type not in export_types:
             raise InvalidParams(
                 f"export {export.id} has type '{export.type[:40]}', which "
                 f"{ctx.job.job_type} does not render"
             )
         mark_processing(cur, export)
-    with ctx.db.transaction() as cur:
-        data = load_report_data(cur, export, ctx.params, kind.needs(ctx, export))
-    ctx.progress(10, "Export data loaded")
-    ctx.progress(30, f"Rendering {kind.label}")
-    content, warnings = kind.render(data, ctx, export)
-    for warning in warnings:
-        ctx.log(warning, level="warn")
-    ctx.progress(80, f"{kind.label} rendered")
+    return export
+
+
+def finish_export(
+    ctx: JobContext,
+    export: ExportRow,
+    content: bytes,
+    *,
+    cpu_started_s: float,
+    download_name: str,
+    file: tuple[str, str] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> None:
+    """Store the file (S3, or ``file_data`` when S3 is off, never both) and declare success;
+    the export's ``completed`` row and the billing rows go in the final transaction.
+
+    Args:
+        download_name: the file name a browser saves it as (S3 ``Content-Disposition``).
+        file: the S3 key and content type (default: the export's contract key, §5.0).
+        meta: success-entry fields beside ``exportId``, ``s3Key`` and ``fileSize``.
+    """
     store = make_object_store(
         ctx.settings.s3_bucket, ctx.settings.aws_region, ctx.settings.s3_endpoint_url
     )
     s3_key: str | None = None
     if store is not None:
-        s3_key = export_key(export.org_id, export.id, export.type)
-        download_name = export_download_name(
-            data.org_name, kind.report_name(ctx, export), data.generated_on, export.type
+        s3_key, content_type = file or (
+            export_key(export.org_id, export.id, export.type),
+            export_content_type(export.type),
         )
-        store.put_bytes(
-            s3_key, content, export_content_type(export.type), download_name=download_name
-        )
+        store.put_bytes(s3_key, content, content_type, download_name=download_name)
     ctx.progress(90, "Export stored")
     log_event(
         logger,
@@ -185,5 +202,26 @@ def run_export(kind: ExportKind) -> None:
             with_cost=True,
         )
 
-    meta: dict[str, Any] = {"exportId": export.id, "s3Key": s3_key, "fileSize": len(content)}
-    ctx.succeed(meta, finalize=finalize)
+    result: dict[str, Any] = {"exportId": export.id, "s3Key": s3_key, "fileSize": len(content)}
+    ctx.succeed({**result, **(meta or {})}, finalize=finalize)
+
+
+def run_export(kind: ExportKind) -> None:
+    """The whole job: claim-time transition, load, render, store, then declare success."""
+    ctx = current_job()
+    cpu_started_s = time.thread_time()
+    export = claim_export(ctx, kind.export_types)
+    if export is None:
+        return
+    with ctx.db.transaction() as cur:
+        data = load_report_data(cur, export, ctx.params, kind.needs(ctx, export))
+    ctx.progress(10, "Export data loaded")
+    ctx.progress(30, f"Rendering {kind.label}")
+    content, warnings = kind.render(data, ctx, export)
+    for warning in warnings:
+        ctx.log(warning, level="warn")
+    ctx.progress(80, f"{kind.label} rendered")
+    download_name = export_download_name(
+        data.org_name, kind.report_name(ctx, export), data.generated_on, export.type
+    )
+    finish_export(ctx, export, content, cpu_started_s=cpu_started_s, download_name=download_name)

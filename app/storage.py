@@ -45,6 +45,8 @@ MODEL_RUN_RESULT_KEY = "model-runs/{org_id}/{model_run_id}/result.json"
 MONTECARLO_RESULT_KEY = "montecarlo/{org_id}/{model_run_id}/{params_hash}-{num_simulations}.json"
 EXPORT_KEY = "exports/{org_id}/{export_id}/{file_name}"
 UPLOAD_KEY = "uploads/{org_id}/{file_id}.csv"
+PROVENANCE_KEY = "provenance-exports/{org_id}/{model_run_id}/{job_id}.zip"
+ZIP_CONTENT_TYPE = "application/zip"
 
 JSON_CONTENT_TYPE = "application/json"
 # export kind (``exports.type``) -> (file name, content type)
@@ -56,6 +58,11 @@ EXPORT_FILES: dict[str, tuple[str, str]] = {
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ),
     "csv": ("export.csv", "text/csv"),
+}
+# investor export format -> (file name, content type) (CONTRACT-2 §6.9)
+INVESTOR_EXPORT_FILES: dict[str, tuple[str, str]] = {
+    "pdf": ("investor-memo.pdf", "application/pdf"),
+    "pptx": EXPORT_FILES["pptx"],
 }
 
 DOWNLOAD_PART_MAX_CHARS = 60
@@ -160,6 +167,17 @@ def _safe_part(text: str) -> str:
     return _UNSAFE_RUN.sub("-", ascii_text).strip("-").lower()[:DOWNLOAD_PART_MAX_CHARS].strip("-")
 
 
+def investor_export_file(org_id: str, export_id: str, fmt: str) -> tuple[str, str]:
+    """S3 key and content type of an investor export (``pdf`` or ``pptx``)."""
+    file_name, content_type = INVESTOR_EXPORT_FILES[fmt]
+    return EXPORT_KEY.format(org_id=org_id, export_id=export_id, file_name=file_name), content_type
+
+
+def provenance_key(org_id: str, model_run_id: str, job_id: str) -> str:
+    """S3 key of a provenance package (CONTRACT-2 §7.3: one object per job, reruns overwrite)."""
+    return PROVENANCE_KEY.format(org_id=org_id, model_run_id=model_run_id, job_id=job_id)
+
+
 def upload_key(org_id: str, file_id: str) -> str:
     """The backend's key of a CSV upload (the job reads ``params.s3Key``; this is for tests)."""
     return UPLOAD_KEY.format(org_id=org_id, file_id=file_id)
@@ -188,6 +206,11 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` exists (a missing bucket is an error, not ``False``)."""
+        ...
+
+    def download_link(self, key: str, *, expires_s: int, file_name: str) -> str:
+        """A URL that downloads ``key`` as ``file_name``, without credentials, for
+        ``expires_s`` seconds."""
         ...
 
 

@@ -1,17 +1,11 @@
-"""``investor_export_pdf``: its declaration (CONTRACT-2 §6).
-
-Not implemented yet: the worker knows the type (queue, priority; others insert it) but never
-claims it, so the legacy worker keeps running it.
-"""
+"""``investor_export_pdf``: its declaration (CONTRACT-2 §6); the family's database code is in
+:mod:`app.jobtypes.investor_exports`."""
 
 from __future__ import annotations
 
-from app.jobtypes.base import QUEUE_EXPORTS, JobType
+from app.jobtypes.investor_exports import investor_job_type
 
-JOB_TYPE = JobType(
-    name="investor_export_pdf",
-    queue=QUEUE_EXPORTS,
-    priority=70,
-    summary="a data-only investor report PDF of a model run",
-    implemented=False,
+JOB_TYPE = investor_job_type(
+    "investor_export_pdf",
+    "a data-only investor memo PDF of a model run (password protection: AES-256)",
 )

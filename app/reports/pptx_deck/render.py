@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from collections.abc import Callable, Sequence
 
 from pptx import Presentation
 from pptx.presentation import Presentation as PresentationDocument
@@ -16,13 +17,23 @@ from app.reports.pptx_deck.layout import SLIDE_HEIGHT, SLIDE_WIDTH
 PRODUCT_NAME = "FinaPilot"
 
 
-def render_pptx(data: ReportData, include_monte_carlo: bool = True) -> bytes:
+def render_pptx(
+    data: ReportData,
+    include_monte_carlo: bool = True,
+    *,
+    title: str | None = None,
+    subtitle: str | None = None,
+    extra_slides: Sequence[Callable[[slides.Deck], None]] = (),
+) -> bytes:
     """Render the investor deck.
 
     Args:
         data: the report inputs.
         include_monte_carlo: ``params.includeMonteCarlo``; the Monte Carlo slide also needs a
             usable ``data.monte_carlo``.
+        title: the cover title (default ``Investor Update``).
+        subtitle: a line under the org name on the cover (e.g. the reporting period).
+        extra_slides: slides added after the risks, before the statements (investor exports).
 
     Returns:
         The ``.pptx`` bytes.
@@ -33,7 +44,7 @@ def render_pptx(data: ReportData, include_monte_carlo: bool = True) -> bytes:
     _set_properties(prs, data)
     # Slides are text, not PDF glyphs: every currency symbol is available.
     deck = slides.Deck(data=data, fmt=Formatter(data.currency), prs=prs)
-    slides.cover(deck)
+    slides.cover(deck, title=title, subtitle=subtitle)
     slides.executive_summary(deck)
     slides.kpis(deck)
     slides.revenue_trend(deck)
@@ -41,6 +52,8 @@ def render_pptx(data: ReportData, include_monte_carlo: bool = True) -> bytes:
     if include_monte_carlo and fan_series(data.monte_carlo) is not None:
         slides.monte_carlo(deck)
     slides.risks(deck)
+    for add_slide in extra_slides:
+        add_slide(deck)
     slides.statements(deck)
     out = io.BytesIO()
     prs.save(out)

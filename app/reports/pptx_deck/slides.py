@@ -87,18 +87,22 @@ class Deck:
         )
 
 
-def cover(deck: Deck) -> None:
-    """Title, org name and the generation date."""
+def cover(deck: Deck, *, title: str | None = None, subtitle: str | None = None) -> None:
+    """Title, org name, an optional subtitle line and the generation date."""
     slide = deck.prs.slides.add_slide(deck.prs.slide_layouts[LAYOUT_TITLE])
-    title = slide.shapes.title
-    span(title, Inches(2.2), Inches(1.4))
-    title.text = TITLE_COVER
-    style(title.text_frame.paragraphs[0], 44, bold=True, color=INK)
-    subtitle = slide.placeholders[1]
-    span(subtitle, Inches(3.7), Inches(1.4))
-    frame = subtitle.text_frame
+    title_shape = slide.shapes.title
+    span(title_shape, Inches(2.2), Inches(1.4))
+    title_shape.text = clean_text(title) if title else TITLE_COVER
+    style(title_shape.text_frame.paragraphs[0], 44, bold=True, color=INK)
+    body = slide.placeholders[1]
+    span(body, Inches(3.7), Inches(1.4))
+    frame = body.text_frame
     frame.text = clean_text(deck.data.org_name) or " "
     style(frame.paragraphs[0], 24, color=INK)
+    if subtitle:
+        line = frame.add_paragraph()
+        line.text = clean_text(subtitle)
+        style(line, 18, color=INK)
     date_paragraph = frame.add_paragraph()
     date_paragraph.text = deck.data.generated_on.strftime("%B %d, %Y")
     style(date_paragraph, 18, color=MUTED)
