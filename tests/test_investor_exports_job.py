@@ -1,7 +1,8 @@
 """Investor exports end to end: a job row inserted as ``createInvestorExport`` does → bridge →
-a real ``dramatiq`` worker → the export row, the file on the moto S3 server (or ``file_data``), billing
-and the job's outcome (CONTRACT-2 §6). The documents are reopened with pypdf / python-pptx and
-their text checked: every amount printed is one the data holds, and no fixed claim appears."""
+a real ``dramatiq`` worker → the export row, the file on the moto S3 server (or ``file_data``),
+billing and the job's outcome (CONTRACT-2 §6). The documents are reopened with pypdf /
+python-pptx and their text checked: every amount printed is one the data holds, and no fixed
+claim appears."""
 
 from __future__ import annotations
 
