@@ -84,8 +84,9 @@ def _note(ctx: ReportContext, heading: str, text: str) -> list[Flowable]:
 
 
 def _cover(ctx: ReportContext, content: InvestorContent) -> list[Flowable]:
+    """What the memo covers; the title and the org are in every page header already."""
     styles, data = ctx.styles, ctx.data
-    lines = [Paragraph(esc(content.title), styles.h2), Paragraph(esc(data.org_name), styles.body)]
+    lines: list[Flowable] = []
     if content.reporting_period:
         lines.append(Paragraph("Reporting period: " + esc(content.reporting_period), styles.body))
     months = [m for m, _ in month_records(ctx.summary.get("monthly"))]
@@ -95,11 +96,12 @@ def _cover(ctx: ReportContext, content: InvestorContent) -> list[Flowable]:
         if months
         else f"Model run {esc(data.short_run_id, 8)}."
     )
-    lines.append(Paragraph(horizon, styles.small))
+    lines.append(Paragraph(horizon, styles.body))
+    prepared = data.generated_on.strftime("%B %d, %Y")
     lines.append(
-        Paragraph(f"Prepared {data.generated_on.strftime('%B %d, %Y')} (UTC).", styles.small)
+        Paragraph(f"Prepared {prepared} (UTC) from the model run's results.", styles.small)
     )
-    return [KeepTogether(lines), Spacer(1, 6)]
+    return [KeepTogether(lines), Spacer(1, 4)]
 
 
 def _kpis(ctx: ReportContext) -> list[Flowable]:
@@ -139,12 +141,12 @@ def _budget_actual(ctx: ReportContext, content: InvestorContent) -> list[Flowabl
         rows: list[list[Any]] = [
             [
                 "Period",
-                "Budget revenue",
-                "Actual revenue",
-                "Budget expenses",
-                "Actual expenses",
+                "Rev. budget",
+                "Rev. actual",
+                "Exp. budget",
+                "Exp. actual",
                 "Variance",
-                "Variance %",
+                "Var. %",
             ]  # fmt: skip
         ]
         for p in budget.periods:

@@ -25,7 +25,9 @@ from app.reports.pptx_deck.slides import Deck
 TITLE_BUDGET = "Budget vs Actual"
 TITLE_HEADCOUNT = "Headcount Plans"
 TITLE_COMMENTARY = "Commentary"
-ROW_HEIGHT = Inches(0.36)
+ROW_HEIGHT = Inches(0.46)
+TABLE_FONT_PT = 15
+MAX_DEPARTMENT_ROWS = 8
 
 
 def render_investor_pptx(
@@ -54,8 +56,16 @@ def render_investor_pptx(
     return deck_bytes, slide_count, sections
 
 
-def _grid(slide: Any, rows: Sequence[Sequence[str]], weights: Sequence[float], top: int) -> None:
-    """A table whose first row is a header; columns after the first are right-aligned."""
+def _grid(
+    slide: Any,
+    rows: Sequence[Sequence[str]],
+    weights: Sequence[float],
+    top: int,
+    *,
+    total_row: bool = False,
+) -> None:
+    """A table whose first row is a header (and, with ``total_row``, the last row in bold);
+    columns after the first are right-aligned."""
     width = CONTENT_WIDTH
     shape = slide.shapes.add_table(
         len(rows), len(weights), MARGIN, top, width, ROW_HEIGHT * len(rows)
@@ -71,8 +81,8 @@ def _grid(slide: Any, rows: Sequence[Sequence[str]], weights: Sequence[float], t
             cell.margin_top = cell.margin_bottom = Inches(0.03)
             style(
                 cell.text_frame.paragraphs[0],
-                12,
-                bold=r == 0,
+                TABLE_FONT_PT,
+                bold=r == 0 or (total_row and r == len(rows) - 1),
                 color=WHITE if r == 0 else INK,
                 align=PP_ALIGN.RIGHT if c > 0 else PP_ALIGN.LEFT,
             )
@@ -117,18 +127,26 @@ def _budget(deck: Deck, content: InvestorContent) -> None:
 def _headcount(deck: Deck, content: InvestorContent) -> None:
     slide = deck.slide(TITLE_HEADCOUNT)
     rows = [["Department", "Hired (filled)", "Planned", "Total"]]
-    lines = content.headcount[:11]
+    shown, rest = content.headcount[:MAX_DEPARTMENT_ROWS], content.headcount[MAX_DEPARTMENT_ROWS:]
     rows += [
-        [line.department, str(line.hired), str(line.planned), str(line.total)] for line in lines
+        [line.department, str(line.hired), str(line.planned), str(line.total)] for line in shown
     ]
+    if rest:
+        hired_rest = sum(line.hired for line in rest)
+        planned_rest = sum(line.planned for line in rest)
+        rows.append(
+            [
+                f"{len(rest)} other departments",
+                str(hired_rest),
+                str(planned_rest),
+                str(hired_rest + planned_rest),
+            ]  # fmt: skip
+        )
     hired = sum(line.hired for line in content.headcount)
     planned = sum(line.planned for line in content.headcount)
     rows.append(["All departments", str(hired), str(planned), str(hired + planned)])
-    _grid(slide, rows, [2.6, 1.2, 1.2, 1.0], CONTENT_TOP)
-    caption(
-        slide,
-        HEADCOUNT_NOTE,
-    )
+    _grid(slide, rows, [2.6, 1.2, 1.2, 1.0], CONTENT_TOP, total_row=True)
+    caption(slide, HEADCOUNT_NOTE)
 
 
 def _commentary(deck: Deck, content: InvestorContent) -> None:
@@ -138,5 +156,5 @@ def _commentary(deck: Deck, content: InvestorContent) -> None:
     if commentary.executive_summary:
         lines.append(commentary.executive_summary[:600])
     lines += list(commentary.highlights[:4]) + list(commentary.areas_of_focus[:3])
-    bullets(slide, lines, top=CONTENT_TOP + Inches(0.1), size=16)
+    bullets(slide, lines, top=CONTENT_TOP + Inches(0.1), size=20)
     caption(slide, COMMENTARY_HEADING + ".")
