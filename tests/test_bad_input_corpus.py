@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.db import Database
-from tests.bad_input import cases_chain, cases_data, cases_original
+from tests.bad_input import cases_chain, cases_data, cases_original, cases_sheets
 from tests.bad_input.harness import run_corpus
 from tests.conftest import Proc
 
 #: Every group's cases (each ``tests/bad_input/cases_*.py`` module adds its own).
-CASES = (*cases_original.CASES, *cases_data.CASES, *cases_chain.CASES)
+CASES = (*cases_original.CASES, *cases_data.CASES, *cases_chain.CASES, *cases_sheets.CASES)
 
 
 def test_every_malformed_job_dead_letters_once_with_a_clear_error_and_changes_nothing_else(

@@ -32,6 +32,7 @@ from app.storage import ObjectStore, make_object_store
 
 COPY_CHUNK_BYTES = 1 << 20
 WORKBOOK_SUFFIX = ".xlsx"
+MAX_S3_KEY_BYTES = 1024
 NOT_REACHABLE = "the workbook is not reachable: S3 is off and the job carries no fileData"
 #: Both XLSX types need the creator to be finance or admin of the org (§5.9).
 WORKBOOK_ROLE = Role.FINANCE
@@ -64,6 +65,10 @@ def upload_key(params: Mapping[str, Any], org_id: str | None) -> str | None:
         return None
     if not isinstance(raw, str):
         raise InvalidParams("params.uploadKey must be a string")
+    if len(raw.encode("utf-8")) > MAX_S3_KEY_BYTES:
+        raise InvalidParams(
+            f"params.uploadKey is longer than S3's {MAX_S3_KEY_BYTES}-byte key limit"
+        )
     try:
         key = require_upload_key(raw, org_id)
     except InvalidParams:

@@ -49,6 +49,13 @@ PERMANENT_KINDS = (
     "InvalidJob",
     "InvalidModel",
     "InvalidAlertRule",
+    # CONTRACT-2 §5–§7 (spreadsheets, investor exports, provenance)
+    "UnsupportedFile",
+    "UnsupportedFormat",
+    "UploadMismatch",
+    "MappingInvalid",
+    "UnsupportedOption",
+    "StorageUnavailable",
 )
 LAST_ERROR_RE = re.compile(r"^(?P<kind>[A-Z][A-Za-z]+): (?P<message>\S.*)$")
 LAST_ERROR_MAX_CHARS = 500
@@ -135,6 +142,7 @@ POSITIVE_NEW_ROWS = {
     "drivers",
     "notifications",
     "audit_logs",
+    "excel_syncs",
 }
 #: The corpus worker runs with webhook delivery on, so the webhook gates are exercised; the
 #: cases that reach them are all refused before any connection (only loopback is reachable).
