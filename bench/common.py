@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psycopg2
 
@@ -145,3 +147,41 @@ def insert_noops(url: str, n: int) -> None:
         cur.execute(INSERT_NOOPS, (n,))
     conn.commit()
     conn.close()
+
+
+# -- shared by the document benchmarks -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileSource:
+    path: Path
+    kind: str = "file"
+
+    def open(self) -> tuple[BinaryIO, int]:
+        return self.path.open("rb"), self.path.stat().st_size
+
+
+def median_s(fn: Callable[[], Any], repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's VmHWM (Linux ``clear_refs`` 5); False where unsupported."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def proc_status_bytes(field: str) -> int:
+    """``VmRSS`` / ``VmHWM`` of this process, in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(field)

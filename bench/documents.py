@@ -13,22 +13,28 @@ Run from the repository root: ``.venv/bin/python bench/documents.py``. It prints
   the staging table, ``INSERT … ON CONFLICT DO NOTHING``, one transaction) against a fresh
   database (``DATABASE_URL``'s server or the embedded one), with its time, rows/s and peak RSS,
   and the ratio against a row-at-a-time INSERT loop measured on a sample in the same run
-  (:func:`bench_database_insert`).
+  (:func:`bench_database_insert`);
+* investor memo PDF and deck PPTX render times for the 36-month run, against the 2 s target
+  (:func:`bench_investor_renders`);
+* the XLSX import of 100 000 rows through the real path (safety scan, openpyxl read-only pass
+  spooled to disk, the CSV import's row parser and bulk writer) against ``csv_import`` of the
+  same rows in the same run: rows/s and peak RSS of each (:func:`bench_xlsx_import`).
+
+``python bench/documents.py xlsx investor`` runs only the named parts (``renders``, ``csv``,
+``investor``, ``xlsx``); without arguments it runs all of them.
 """
 
 from __future__ import annotations
 
 import csv
 import random
-import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -41,7 +47,14 @@ from app.jobtypes.ledger_import import INSERT_BATCH_ROWS, import_rows  # noqa: E
 from app.reports.csv_export import render_csv  # noqa: E402
 from app.reports.pdf import TEMPLATE_TITLES, render_pdf  # noqa: E402
 from app.reports.pptx_deck import render_pptx  # noqa: E402
-from bench.common import fresh_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    FileSource,
+    fresh_database,
+    median_s,
+    proc_status_bytes,
+    reset_peak_rss,
+)
+from bench.documents_sheets import bench_investor_renders, bench_xlsx_import  # noqa: E402
 from tests.reports.sample_summary import make_report_data  # noqa: E402
 
 RENDER_TARGET_S = 2.0
@@ -60,24 +73,6 @@ MAPPINGS = {
 CATEGORIES = ("Payroll", "AWS hosting", "Marketing", "Rent", "Software", "Travel", "Meals")
 
 
-@dataclass(frozen=True)
-class _FileSource:
-    path: Path
-    kind: str = "file"
-
-    def open(self) -> tuple[BinaryIO, int]:
-        return self.path.open("rb"), self.path.stat().st_size
-
-
-def _median_s(fn: Callable[[], Any], repeats: int = RENDER_REPEATS) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def bench_renders() -> None:
     """PDF per template, PPTX and CSV export for the 36-month sample run."""
     data = make_report_data()
@@ -88,19 +83,19 @@ def bench_renders() -> None:
     cold = time.perf_counter() - start
     print(f"pdf  executive-summary  cold {cold:6.3f} s (font registration included)")
     for template in TEMPLATE_TITLES:
-        seconds = _median_s(lambda t=template: render_pdf(data, t))
+        seconds = median_s(lambda t=template: render_pdf(data, t))
         size = len(render_pdf(data, template)[0])
         print(
             f"pdf  {template:<22} {seconds:6.3f} s  {size / 1024:6.1f} KiB  "
             f"{seconds / RENDER_TARGET_S:5.1%} of the 2 s target"
         )
-    seconds = _median_s(lambda: render_pptx(data))
+    seconds = median_s(lambda: render_pptx(data))
     size = len(render_pptx(data))
     print(
         f"pptx investor deck          {seconds:6.3f} s  {size / 1024:6.1f} KiB  "
         f"{seconds / RENDER_TARGET_S:5.1%} of the 2 s target"
     )
-    seconds = _median_s(lambda: render_csv(data.summary))
+    seconds = median_s(lambda: render_csv(data.summary))
     print(f"csv  export                 {seconds:6.3f} s  {len(render_csv(data.summary))} bytes")
     del pdf
 
@@ -131,7 +126,7 @@ def _parse(
     if decimal_separator:
         params["decimalSeparator"] = decimal_separator
     options = ImportOptions.from_params(params, org_id="bench-org", import_batch_id=None)
-    parser = CsvImport(_FileSource(path), options)
+    parser = CsvImport(FileSource(path), options)
     start = time.perf_counter()
     rows = sum(len(batch) for batch in parser.batches())
     return rows, time.perf_counter() - start, parser
@@ -181,23 +176,6 @@ def bench_csv_parse(rows: int = CSV_ROWS) -> None:
         bench_database_insert(path)
 
 
-def _reset_peak_rss() -> bool:
-    """Reset this process's VmHWM (Linux ``clear_refs`` 5); False where unsupported."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
-
-
-def _proc_status_bytes(field: str) -> int:
-    """``VmRSS`` / ``VmHWM`` of this process, in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise LookupError(field)
-
-
 def _insert_row_at_a_time(cur: Any, rows: list[TransactionRow]) -> int:
     """The legacy baseline (P25f): one INSERT … ON CONFLICT DO NOTHING statement per row."""
     inserted = 0
@@ -245,7 +223,7 @@ def bench_database_insert(path: Path) -> None:
             {**params, "dateFormat": "DD/MM/YYYY"}, org_id=baseline_org, import_batch_id=None
         )
         sample: list[TransactionRow] = []
-        for batch in CsvImport(_FileSource(path), sample_options).batches():
+        for batch in CsvImport(FileSource(path), sample_options).batches():
             sample.extend(batch)
             if len(sample) >= BASELINE_SAMPLE_ROWS:
                 break
@@ -267,15 +245,15 @@ def bench_database_insert(path: Path) -> None:
 
         # The real path, one transaction, committed.
         options = ImportOptions.from_params(params, org_id=bulk_org, import_batch_id=batch_id)
-        parser = CsvImport(_FileSource(path), options, batch_size=INSERT_BATCH_ROWS)
-        rss_before = _proc_status_bytes("VmRSS")
-        peak_is_reset = _reset_peak_rss()
+        parser = CsvImport(FileSource(path), options, batch_size=INSERT_BATCH_ROWS)
+        rss_before = proc_status_bytes("VmRSS")
+        peak_is_reset = reset_peak_rss()
         with conn.cursor() as cur:
             start = time.perf_counter()
             totals = import_rows(cur, parser)
             conn.commit()
             total_s = time.perf_counter() - start
-        peak = _proc_status_bytes("VmHWM")
+        peak = proc_status_bytes("VmHWM")
         stats = parser.stats
         with conn.cursor() as cur:
             cur.execute("SELECT count(*) AS n FROM raw_transactions WHERE org_id = %s", (bulk_org,))
@@ -309,10 +287,22 @@ def bench_database_insert(path: Path) -> None:
         drop()
 
 
-def main() -> None:
-    bench_renders()
-    bench_csv_parse()
+PARTS: dict[str, Callable[[], None]] = {
+    "renders": lambda: bench_renders(),
+    "csv": lambda: bench_csv_parse(),
+    "investor": lambda: bench_investor_renders(),
+    "xlsx": lambda: bench_xlsx_import(),
+}
+
+
+def main(argv: list[str]) -> None:
+    wanted = argv or list(PARTS)
+    unknown = [name for name in wanted if name not in PARTS]
+    if unknown:
+        raise SystemExit(f"unknown parts {unknown}; choose from {', '.join(PARTS)}")
+    for name in wanted:
+        PARTS[name]()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

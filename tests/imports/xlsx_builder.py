@@ -27,7 +27,7 @@ class F:
     cached: Any = None
 
 
-def _cell(ref: str, value: Any) -> str:
+def _cell(ref: str, value: Any, strings: dict[str, int] | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, F):
@@ -44,16 +44,25 @@ def _cell(ref: str, value: Any) -> str:
     if isinstance(value, datetime.date):
         serial = (value - datetime.date(1899, 12, 30)).days
         return f'<c r="{ref}" s="1"><v>{serial}</v></c>'
+    if strings is not None:  # a shared string, as Excel writes text
+        index = strings.setdefault(str(value), len(strings))
+        return f'<c r="{ref}" t="s"><v>{index}</v></c>'
     text = escape(str(value))
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
 def sheet_xml(
-    rows: Iterable[Sequence[Any]], *, dimension: str | None = None, start_row: int = 1
+    rows: Iterable[Sequence[Any]],
+    *,
+    dimension: str | None = None,
+    start_row: int = 1,
+    strings: dict[str, int] | None = None,
 ) -> str:
+    """A worksheet part; text goes to ``strings`` (the shared strings) when given."""
+    letters = [get_column_letter(i + 1) for i in range(64)]
     body = []
     for number, row in enumerate(rows, start=start_row):
-        cells = "".join(_cell(f"{get_column_letter(i + 1)}{number}", v) for i, v in enumerate(row))
+        cells = "".join(_cell(f"{letters[i]}{number}", v, strings) for i, v in enumerate(row))
         body.append(f'<row r="{number}">{cells}</row>')
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
     return (
@@ -81,8 +90,10 @@ def workbook_bytes(
     *,
     date1904: bool = False,
     compression: int = zipfile.ZIP_DEFLATED,
+    strings: dict[str, int] | None = None,
 ) -> bytes:
-    """An .xlsx with ``sheets`` (name → rows, or a ready sheet XML) in order."""
+    """An .xlsx with ``sheets`` (name → rows, or a ready sheet XML) in order, and the shared
+    strings a ready sheet XML refers to."""
     names = list(sheets)
     overrides = "".join(
         f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="application/'
@@ -97,7 +108,15 @@ def workbook_bytes(
         '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
         'officedocument.spreadsheetml.sheet.main+xml"/>'
         '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-'
-        'officedocument.spreadsheetml.styles+xml"/>' + overrides + "</Types>"
+        'officedocument.spreadsheetml.styles+xml"/>'
+        + (
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+            if strings
+            else ""
+        )
+        + overrides
+        + "</Types>"
     )
     root_rels = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -127,7 +146,14 @@ def workbook_bytes(
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
         + rels
         + f'<Relationship Id="rId{styles_id}" Type="http://schemas.openxmlformats.org/'
-        'officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>'
+        'officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+        + (
+            f'<Relationship Id="rId{styles_id + 1}" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+            if strings
+            else ""
+        )
+        + "</Relationships>"
     )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression) as archive:
@@ -140,6 +166,14 @@ def workbook_bytes(
             rows = sheets[name]
             xml = rows if isinstance(rows, str) else sheet_xml(rows)
             archive.writestr(f"xl/worksheets/sheet{i + 1}.xml", xml)
+        if strings:
+            items = "".join(f"<si><t>{escape(text)}</t></si>" for text in strings)
+            archive.writestr(
+                "xl/sharedStrings.xml",
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://'
+                f'schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+                f'uniqueCount="{len(strings)}">{items}</sst>',
+            )
     return out.getvalue()
 
 
