@@ -87,7 +87,7 @@ def run_investor_export(fmt: str) -> None:
         {
             "sections": sections,
             "template": content.template,
-            "monteCarloIncluded": "monte_carlo" in sections and data.monte_carlo is not None,
+            "monteCarloIncluded": "monteCarlo" in sections and data.monte_carlo is not None,
             "passwordProtected": distribution.password is not None,
             "distributionPerformed": False,
             "warnings": warnings,

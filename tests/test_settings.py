@@ -34,7 +34,6 @@ def test_defaults_match_the_contract():
         ({}, "DATABASE_URL is required"),
         ({"DATABASE_URL": "mysql://x"}, "must start with postgresql://"),
         ({"WORKER_JOB_TYPES": "model_run,aicfo_chat"}, "unknown job types ['aicfo_chat']"),
-        ({"WORKER_JOB_TYPES": "model_run,provenance_export"}, "does not run yet"),
         ({"WORKER_FOLLOWUP_JOBS": "alert_chek"}, "WORKER_FOLLOWUP_JOBS has ['alert_chek']"),
         ({"WORKER_CONCURRENCY": "four"}, "WORKER_CONCURRENCY must be a whole number"),
         ({"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY must be >= 1"),

@@ -59,15 +59,15 @@ def render_investor_pdf(
 
     add("cover", _cover(ctx, content))
     add("kpis", _kpis(ctx))
-    add("revenue_chart", forecast_charts(ctx))
-    add("forecast_table", forecast_table(ctx, "Monthly forecast"))
-    add("budget_vs_actual", _budget_actual(ctx, content))
+    add("revenueChart", forecast_charts(ctx))
+    add("forecastTable", forecast_table(ctx, "Monthly forecast"))
+    add("budgetVsActual", _budget_actual(ctx, content))
     add("headcount", _headcount(ctx, content))
-    add("unit_economics", _unit_economics(ctx))
+    add("unitEconomics", _unit_economics(ctx))
     if content.include_monte_carlo:
-        add("monte_carlo", monte_carlo_section(ctx) or _note(ctx, "Monte Carlo", _NO_SIMULATION))
-    add("risk_flags", _risks(ctx))
-    add("model_notes", model_notes(ctx))
+        add("monteCarlo", monte_carlo_section(ctx) or _note(ctx, "Monte Carlo", _NO_SIMULATION))
+    add("riskFlags", _risks(ctx))
+    add("modelNotes", model_notes(ctx))
     add("commentary", _commentary(ctx, content))
     return build_document(ctx, content.title, story), sections
 

@@ -36,7 +36,7 @@ def render_investor_pptx(
     """The deck's bytes, its slide count and the names of its sections."""
     extra: list[tuple[str, Callable[[Deck], None]]] = []
     if not content.budget_actual.empty:
-        extra.append(("budget_vs_actual", lambda deck: _budget(deck, content)))
+        extra.append(("budgetVsActual", lambda deck: _budget(deck, content)))
     if content.headcount:
         extra.append(("headcount", lambda deck: _headcount(deck, content)))
     if not content.commentary.empty:
@@ -49,9 +49,9 @@ def render_investor_pptx(
         subtitle=content.reporting_period or None,
         extra_slides=[add for _, add in extra],
     )
-    sections = ["cover", "executive_summary", "kpis", "revenue_chart", "cash_position"]
-    sections += ["monte_carlo"] if monte_carlo else []
-    sections += ["risk_flags", *(name for name, _ in extra), "statements"]
+    sections = ["cover", "executiveSummary", "kpis", "revenueChart", "cashPosition"]
+    sections += ["monteCarlo"] if monte_carlo else []
+    sections += ["riskFlags", *(name for name, _ in extra), "statements"]
     slide_count = len(Presentation(io.BytesIO(deck_bytes)).slides)
     return deck_bytes, slide_count, sections
 
