@@ -13,7 +13,7 @@ import time
 
 from actors.base import job_actor
 from app.db import db_now
-from app.errors import InvalidParams, JobCancelled
+from app.errors import InvalidParams
 from app.ids import parse_uuid
 from app.imports.csv_reader import CsvImport, ImportOptions
 from app.imports.sources import select_source
@@ -56,13 +56,9 @@ def csv_import(job_id: str) -> None:
     if raw_batch_id not in (None, ""):
         with ctx.db.transaction() as cur:
             batch = decl.load_batch(cur, parse_uuid(raw_batch_id, "params.importBatchId"), org_id)
-        if batch.status == decl.BATCH_COMPLETED:
+        if not decl.start_batch(batch, ctx.job.id):
             ctx.succeed_noop("import batch already completed")
             return
-        if batch.status == decl.BATCH_DELETED:
-            raise JobCancelled(ctx.job.id)  # the user deleted the batch (§4.8)
-        if batch.status not in (decl.BATCH_CREATED, decl.BATCH_FAILED):
-            raise InvalidParams(f"import batch {batch.id} has unexpected status '{batch.status}'")
         org_id = batch.org_id
     if org_id is None:
         raise InvalidParams("csv_import needs the job's org_id or params.importBatchId")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from actors.base import job_actor
 from app.db import db_now
-from app.errors import InvalidParams, JobCancelled
+from app.errors import InvalidParams
 from app.ids import parse_uuid
 from app.imports.xlsx.importer import XlsxImport, import_options
 from app.jobcontext import JobContext, current_job
@@ -58,13 +58,9 @@ def xlsx_import(job_id: str) -> None:
     with ctx.db.transaction() as cur:
         check_access(cur, ctx.job)
         batch = batches.load_batch(cur, batch_id, ctx.job.org_id)
-        if batch.status == batches.BATCH_COMPLETED:
+        if not batches.start_batch(batch, ctx.job.id):
             ctx.succeed_noop("import batch already completed")
             return
-        if batch.status == batches.BATCH_DELETED:
-            raise JobCancelled(ctx.job.id)  # the user deleted the batch (§4.8)
-        if batch.status not in (batches.BATCH_CREATED, batches.BATCH_FAILED):
-            raise InvalidParams(f"import batch {batch.id} has unexpected status '{batch.status}'")
         if mapping_id is not None:
             decl.check_mapping(cur, mapping_id, batch.org_id)
     org_id = batch.org_id

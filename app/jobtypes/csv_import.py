@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 import psycopg2.extras
 
 from app.db import execute, jsonb
-from app.errors import JobCancelled, NotFound, TransientError
+from app.errors import InvalidParams, JobCancelled, NotFound, TransientError
 from app.jobtypes import auto_model_trigger
 from app.jobtypes.base import MINUTE_MS, QUEUE_DEFAULT, DomainRow, FollowUp, JobType, merge_columns
 from app.jobtypes.followups import insert_followup
@@ -25,17 +25,19 @@ from app.settings import Settings
 Cursor: TypeAlias = psycopg2.extras.RealDictCursor
 
 AUTO_MODEL_TRIGGER = FollowUp(auto_model_trigger.JOB_TYPE, priority=45)
+#: The batch an import completes (shared by the import types: CSV, XLSX).
+IMPORT_BATCH_DOMAIN = DomainRow(
+    table="data_import_batches",
+    ref=("importBatchId",),
+    fail_sql="import_domain_fail",
+    show_sql="import_domain_show",
+)
 JOB_TYPE = JobType(
     name="csv_import",
     queue=QUEUE_DEFAULT,
     priority=50,
     summary="stream an uploaded CSV into the ledger (raw_transactions), atomically",
-    domain=DomainRow(
-        table="data_import_batches",
-        ref=("importBatchId",),
-        fail_sql="import_domain_fail",
-        show_sql="import_domain_show",
-    ),
+    domain=IMPORT_BATCH_DOMAIN,
     time_limit_ms=30 * MINUTE_MS,
     tables=merge_columns(
         LEDGER_IMPORT_TABLES, {"data_import_batches": ("id", "org_id", "status", "stats_json")}
@@ -77,6 +79,22 @@ def load_batch(cur: Cursor, batch_id: str, org_id: str | None) -> ImportBatch:
     return ImportBatch.from_row(rows[0])
 
 
+def start_batch(batch: ImportBatch, job_id: str) -> bool:
+    """Whether the batch still needs its import (False: already completed, a no-op, §4.8).
+
+    Raises:
+        JobCancelled: the user deleted the batch.
+        InvalidParams: the batch has a status no import starts from.
+    """
+    if batch.status == BATCH_COMPLETED:
+        return False
+    if batch.status == BATCH_DELETED:
+        raise JobCancelled(job_id)
+    if batch.status not in (BATCH_CREATED, BATCH_FAILED):
+        raise InvalidParams(f"import batch {batch.id} has unexpected status '{batch.status}'")
+    return True
+
+
 def complete_batch(cur: Cursor, batch: ImportBatch, stats_json: dict[str, Any]) -> None:
     """``created|failed → completed`` with its stats; a deleted batch cancels the job."""
     done = execute(
@@ -105,6 +123,41 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def insert_import_trigger(
+    cur: Cursor,
+    settings: Settings,
+    followup: FollowUp,
+    *,
+    trigger_type: str,
+    job_id: str,
+    org_id: str,
+    rows_imported: int,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """An import's gated ``auto_model_trigger`` (§4.9), when rows were inserted or the org already
+    has some; keyed ``auto_model_trigger:<trigger type>:<job id>``. True if inserted."""
+    if followup.job_type.name not in settings.followup_jobs:
+        return False
+    if rows_imported == 0:
+        found = execute(cur, "import_org_has_transactions", {"org_id": org_id})
+        if not found[0]["found"]:
+            return False
+    return insert_followup(
+        cur,
+        settings,
+        followup,
+        org_id=org_id,
+        object_id=job_id,
+        params={
+            "triggerType": trigger_type,
+            "triggerSource": job_id,
+            "rowsImported": rows_imported,
+            **(extra or {}),
+        },
+        idempotency_key=f"{followup.job_type.name}:{trigger_type}:{job_id}",
+    )
+
+
 def insert_trigger(
     cur: Cursor,
     settings: Settings,
@@ -114,28 +167,20 @@ def insert_trigger(
     params: dict[str, Any],
     rows_imported: int,
 ) -> None:
-    """``auto_model_trigger`` (§4.9) when rows were inserted or the org already has some."""
-    if AUTO_MODEL_TRIGGER.job_type.name not in settings.followup_jobs:
-        return
-    if rows_imported == 0:
-        found = execute(cur, "import_org_has_transactions", {"org_id": org_id})
-        if not found[0]["found"]:
-            return
+    """The CSV import's trigger, with the cash and customers the mapping route passed."""
     customers = _number(params.get("initialCustomers"))
-    insert_followup(
+    insert_import_trigger(
         cur,
         settings,
         AUTO_MODEL_TRIGGER,
+        trigger_type=JOB_TYPE.name,
+        job_id=job_id,
         org_id=org_id,
-        object_id=job_id,
-        params={
-            "triggerType": JOB_TYPE.name,
-            "triggerSource": job_id,
-            "rowsImported": rows_imported,
+        rows_imported=rows_imported,
+        extra={
             "cashOnHand": _number(params.get("initialCash")),
             "startingCustomers": int(customers) if customers is not None else None,
         },
-        idempotency_key=f"{AUTO_MODEL_TRIGGER.job_type.name}:{JOB_TYPE.name}:{job_id}",
     )
 
 

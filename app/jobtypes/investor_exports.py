@@ -7,6 +7,7 @@ export row, its model run, org-scoped, never placeholder zeros) with the export 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +15,8 @@ import psycopg2.extras
 
 from app.db import execute
 from app.jobtypes.access import ACCESS_TABLES, Role
-from app.jobtypes.base import QUEUE_EXPORTS, JobType, merge_columns
-from app.jobtypes.exports import EXPORT_DOMAIN, EXPORT_PRIORITY, EXPORT_TABLES
+from app.jobtypes.base import JobType, merge_columns
+from app.jobtypes.exports import EXPORT_TABLES, export_job_type
 
 INVESTOR_TABLES = merge_columns(
     EXPORT_TABLES,
@@ -27,15 +28,8 @@ BOARD_REPORT = "board-report"
 
 
 def investor_job_type(name: str, summary: str) -> JobType:
-    """The declaration both investor types share: the export queue, priority and domain row."""
-    return JobType(
-        name=name,
-        queue=QUEUE_EXPORTS,
-        priority=EXPORT_PRIORITY,
-        summary=summary,
-        domain=EXPORT_DOMAIN,
-        tables=INVESTOR_TABLES,
-    )
+    """The export family's declaration (queue, priority, domain row) with the investor tables."""
+    return dataclasses.replace(export_job_type(name, summary), tables=INVESTOR_TABLES)
 
 
 def required_role(meta_json: Mapping[str, Any] | None) -> Role:

@@ -16,8 +16,8 @@ from app.db import execute, jsonb
 from app.errors import NotFound
 from app.jobtypes import auto_model_trigger
 from app.jobtypes.access import ACCESS_TABLES
-from app.jobtypes.base import MINUTE_MS, QUEUE_DEFAULT, DomainRow, FollowUp, JobType, merge_columns
-from app.jobtypes.followups import insert_followup
+from app.jobtypes.base import MINUTE_MS, QUEUE_DEFAULT, FollowUp, JobType, merge_columns
+from app.jobtypes.csv_import import IMPORT_BATCH_DOMAIN, insert_import_trigger
 from app.jobtypes.ledger_import import LEDGER_IMPORT_INDEXES, LEDGER_IMPORT_TABLES
 from app.settings import Settings
 
@@ -30,12 +30,7 @@ JOB_TYPE = JobType(
     queue=QUEUE_DEFAULT,
     priority=50,
     summary="import the mapped sheets of an uploaded workbook into the ledger, atomically",
-    domain=DomainRow(
-        table="data_import_batches",
-        ref=("importBatchId",),
-        fail_sql="import_domain_fail",
-        show_sql="import_domain_show",
-    ),
+    domain=IMPORT_BATCH_DOMAIN,
     time_limit_ms=30 * MINUTE_MS,
     tables=merge_columns(
         LEDGER_IMPORT_TABLES,
@@ -88,23 +83,12 @@ def insert_trigger(
     cur: Cursor, settings: Settings, *, job_id: str, org_id: str, rows_imported: int
 ) -> bool:
     """``auto_model_trigger`` (gated) when rows were inserted or the org already has some."""
-    if AUTO_MODEL_TRIGGER.job_type.name not in settings.followup_jobs:
-        return False
-    if (
-        rows_imported == 0
-        and not execute(cur, "import_org_has_transactions", {"org_id": org_id})[0]["found"]
-    ):
-        return False
-    return insert_followup(
+    return insert_import_trigger(
         cur,
         settings,
         AUTO_MODEL_TRIGGER,
+        trigger_type=JOB_TYPE.name,
+        job_id=job_id,
         org_id=org_id,
-        object_id=job_id,
-        params={
-            "triggerType": JOB_TYPE.name,
-            "triggerSource": job_id,
-            "rowsImported": rows_imported,
-        },
-        idempotency_key=f"{AUTO_MODEL_TRIGGER.job_type.name}:{JOB_TYPE.name}:{job_id}",
+        rows_imported=rows_imported,
     )
