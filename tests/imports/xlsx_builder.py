@@ -9,6 +9,7 @@ date cells (style 1, number format 14), formulas with or without a cached value,
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -51,6 +52,11 @@ def _cell(ref: str, value: Any, strings: dict[str, int] | None = None) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
+@functools.cache
+def _letter(index: int) -> str:
+    return get_column_letter(index + 1)
+
+
 def sheet_xml(
     rows: Iterable[Sequence[Any]],
     *,
@@ -59,10 +65,9 @@ def sheet_xml(
     strings: dict[str, int] | None = None,
 ) -> str:
     """A worksheet part; text goes to ``strings`` (the shared strings) when given."""
-    letters = [get_column_letter(i + 1) for i in range(64)]
     body = []
     for number, row in enumerate(rows, start=start_row):
-        cells = "".join(_cell(f"{letters[i]}{number}", v, strings) for i, v in enumerate(row))
+        cells = "".join(_cell(f"{_letter(i)}{number}", v, strings) for i, v in enumerate(row))
         body.append(f'<row r="{number}">{cells}</row>')
     dim = f'<dimension ref="{dimension}"/>' if dimension else ""
     return (
