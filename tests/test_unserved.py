@@ -17,6 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.client import submit
+from app.jobtypes import REGISTRY
 from app.operator_cli import add_parser, run
 from tests.conftest import wait_for
 
@@ -126,8 +127,12 @@ def test_stats_text_names_the_unserved_types_and_why(db, settings):
 
 
 def test_submit_of_a_type_this_worker_does_not_implement_warns(db, caplog):
+    # Any declared type not implemented yet (the types get implemented one issue at a time).
+    unimplemented = next((t.name for t in REGISTRY if not t.implemented), None)
+    if unimplemented is None:
+        pytest.skip("every declared job type is implemented")
     caplog.set_level(logging.WARNING, logger="app.client")
-    handle = submit(db, "xlsx_preview", {})
+    handle = submit(db, unimplemented, {})
     (warning,) = _warnings(caplog)
     assert warning.fields["job_id"] == handle.id
     assert "not implemented by this worker" in warning.fields["reason"]
