@@ -23,7 +23,7 @@ from app.reports.investor import Distribution, InvestorContent
 from app.reports.pdf.investor import render_investor_pdf
 from app.reports.pdf.protect import encrypt_pdf
 from app.reports.pptx_deck.investor import render_investor_pptx
-from app.storage import investor_export_file
+from app.storage import export_download_name, investor_export_file
 
 PPTX_PASSWORD = "password protection is not supported for PPTX exports"
 
@@ -93,11 +93,13 @@ def run_investor_export(fmt: str) -> None:
             "warnings": warnings,
         }
     )
+    report = "investor-memo" if fmt == "pdf" else "investor-deck"
     finish_export(
         ctx,
         export,
         document,
         cpu_started_s=cpu_started_s,
+        download_name=export_download_name(data.org_name, report, data.generated_on, fmt),
         file=investor_export_file(export.org_id, export.id, fmt),
         meta=meta,
     )

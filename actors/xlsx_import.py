@@ -109,6 +109,7 @@ def xlsx_import(job_id: str) -> None:
                 rows_duplicate=rows_duplicate,
                 rows_skipped=stats.rows_skipped,
                 errors=stats.errors,
+                amount_format=stats.amount_format.stats_json(),
             ),
             "transactions_created": rows_imported,
             "formulas_detected": formulas.detected,

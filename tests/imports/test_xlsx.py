@@ -226,3 +226,42 @@ def test_date_cells_text_and_serial_numbers_in_both_date_systems():
     assert date_text(20240301, e1900) == ("20240301", False)  # 8 digits: read as YYYYMMDD text
     assert date_text("03/01/2024", e1900) == ("03/01/2024", False)
     assert to_text(1001.0) == "1001" and to_text(0.1) == "0.1" and to_text(True) == "TRUE"
+
+
+def _import_rows(path: Path, params: dict | None = None) -> tuple[list, object]:
+    from app.imports.xlsx.importer import XlsxImport, import_options
+
+    columns = {"date": {"csvColumn": "Date"}, "amount": {"csvColumn": "Amount"}}
+    options, sheet = import_options(
+        {"mappingJson": {"columnMappings": columns}, **(params or {})},
+        org_id="org",
+        import_batch_id=None,
+    )
+    scan = _inspect(path)
+    with Workbook(path, scan) as book:
+        parser = XlsxImport(book, options, sheet, CellBudget(5_000_000))
+        parser.prepare()
+    rows = [row for batch in parser.batches() for row in batch]
+    return rows, parser.stats
+
+
+def test_text_amounts_decide_the_decimal_comma_and_number_cells_keep_their_value(tmp_path):
+    rows = [
+        ["Date", "Amount"],
+        [datetime.date(2024, 1, 1), "-1.234,56"],
+        [datetime.date(2024, 1, 2), 12.5],
+        [datetime.date(2024, 1, 3), 0.00001],
+        [datetime.date(2024, 1, 4), "10.000,00"],
+    ]
+    parsed, stats = _import_rows(_write(tmp_path, workbook_bytes({"S": rows})))
+    assert [str(r.amount) for r in parsed] == ["-1234.5600", "12.5000", "0.0000", "10000.0000"]
+    assert stats.amount_format.decimal_separator == ","
+
+
+def test_a_number_cell_is_read_as_its_value_under_an_explicit_decimal_comma(tmp_path):
+    rows = [["Date", "Amount"], [datetime.date(2024, 1, 1), 1234.5], [datetime.date(2024, 1, 2), 7]]
+    parsed, stats = _import_rows(
+        _write(tmp_path, workbook_bytes({"S": rows})), {"decimalSeparator": ","}
+    )
+    assert [str(r.amount) for r in parsed] == ["1234.5000", "7.0000"]
+    assert stats.amount_format.source == "params"

@@ -12,6 +12,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from openpyxl.utils.datetime import from_excel
@@ -70,6 +71,15 @@ def to_text(value: Any) -> str:
     if isinstance(value, datetime.datetime) and value.time() == datetime.time(0, 0):
         return value.date().isoformat()
     return str(to_json(value))
+
+
+def number_text(value: int | float) -> str:
+    """A number cell as plain digits with a decimal point (shortest form, never an exponent)."""
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return str(value)
+    return format(Decimal(repr(value)), "f")
 
 
 def date_text(value: Any, epoch: datetime.datetime) -> tuple[str, bool]:

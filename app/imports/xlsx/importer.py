@@ -21,13 +21,20 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from app.errors import InvalidParams, MappingInvalid
+from app.imports.amounts import (
+    DECIMAL_COMMA,
+    DECIMAL_POINT,
+    HINT_DAY_FIRST,
+    AmountFormat,
+    SeparatorInference,
+)
 from app.imports.columns import find_column
-from app.imports.dates import KIND_ABC, ORDER_YMD, OrderInference
+from app.imports.dates import KIND_ABC, ORDER_DMY, ORDER_YMD, OrderInference
 from app.imports.fingerprints import SourceIds
 from app.imports.options import FIELD_ALIASES, REQUIRED_FIELDS, ImportOptions
 from app.imports.rows import ParsedRow, RowCells, RowError, RowParser, TransactionRow
 from app.imports.stats import ImportStats
-from app.imports.xlsx.cells import Formula, date_text, to_json, to_text
+from app.imports.xlsx.cells import Formula, date_text, number_text, to_json, to_text
 from app.imports.xlsx.sheets import CellBudget, Sheet, SheetRow, Workbook
 
 DEFAULT_BATCH_ROWS = 2000
@@ -165,6 +172,7 @@ class XlsxImport:
         plans = self._plans()
         self.sheets_used = [p.sheet.name for p in plans]
         inference = OrderInference()
+        amounts = SeparatorInference() if self.options.decimal_separator is None else None
         expected = sum(p.sheet.row_elements or 0 for p in plans) or 1
         seen = 0
         spool = tempfile.TemporaryFile(prefix="finapilot-xlsx-")
@@ -177,7 +185,7 @@ class XlsxImport:
                 seen += 1
                 if progress is not None and seen % 1000 == 0:
                     progress(min(1.0, seen / expected))
-                spooled = self._spool_row(plan, row, inference)
+                spooled = self._spool_row(plan, row, inference, amounts)
                 if spooled is None:
                     continue
                 chunk.append(spooled)
@@ -190,6 +198,12 @@ class XlsxImport:
         self._order = order
         if warning:
             self.stats.warnings.append(warning)
+        if amounts is None:
+            self.stats.amount_format = AmountFormat(self.options.decimal_separator or DECIMAL_POINT)
+        else:  # text amounts decide; number cells read the same under both conventions
+            self.stats.amount_format = amounts.decide(
+                [HINT_DAY_FIRST] if order == ORDER_DMY else []
+            )
         if self._serial_dates:
             self.stats.warnings.append(
                 f"{self._serial_dates} date cell(s) held plain numbers; read as serial dates of "
@@ -243,7 +257,11 @@ class XlsxImport:
         return plans
 
     def _spool_row(
-        self, plan: _Plan, row: SheetRow, inference: OrderInference
+        self,
+        plan: _Plan,
+        row: SheetRow,
+        inference: OrderInference,
+        amounts: SeparatorInference | None,
     ) -> tuple[Any, ...] | None:
         if row.blank:
             return None
@@ -269,10 +287,15 @@ class XlsxImport:
             index = plan.others[target]
             return "" if index is None else to_text(values[index])
 
+        amount_value = values[plan.amount]
+        numeric = isinstance(amount_value, (int, float)) and not isinstance(amount_value, bool)
+        amount = number_text(amount_value) if numeric else to_text(amount_value)
+        if amounts is not None and not numeric and amount:
+            amounts.add(amount, row.data_row)
         payload = _payload(sheet, row)
         cells = RowCells(
             date,
-            to_text(values[plan.amount]),
+            amount,
             text("description"),
             text("category"),
             text("currency"),
@@ -280,26 +303,30 @@ class XlsxImport:
             text("sourceId"),
             payload,
         )
-        return (row.data_row, date_ref, amount_ref, pre_error, *cells)
+        return (row.data_row, date_ref, amount_ref, pre_error, numeric, *cells)
 
     # -- pass 2 ---------------------------------------------------------------------------
     def batches(self) -> Iterator[list[TransactionRow]]:
         """The valid rows, in batches, with their ids; row errors go to ``stats``."""
         if self._spool is None:
             raise RuntimeError("prepare() must run before batches()")
-        parser = RowParser(self.options, self._order)
+        decimal = self.stats.amount_format.decimal_separator
+        parser = RowParser(self.options, self._order, decimal)
         ids = SourceIds(self.options.org_id, self.options.import_batch_id)
         pending: list[ParsedRow] = []
         abc_seen = False
         done = 0
         try:
             for chunk in _read_spool(self._spool):
-                for data_row, date_ref, amount_ref, pre_error, *fields in chunk:
+                for data_row, date_ref, amount_ref, pre_error, numeric, *fields in chunk:
                     done += 1
                     if pre_error:
                         self._error(data_row, pre_error, NO_CACHED_VALUE)
                         continue
-                    parsed = parser.parse(RowCells(*fields), data_row)
+                    cells = RowCells(*fields)
+                    if numeric and decimal == DECIMAL_COMMA:  # a number cell, in the file's form
+                        cells = cells._replace(amount=cells.amount.replace(".", ","))
+                    parsed = parser.parse(cells, data_row)
                     if isinstance(parsed, RowError):
                         ref = date_ref if parsed.reason.startswith(_DATE_REASONS) else amount_ref
                         self._error(data_row, ref, parsed.reason)

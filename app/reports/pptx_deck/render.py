@@ -41,7 +41,7 @@ def render_pptx(
     prs = Presentation()
     prs.slide_width = SLIDE_WIDTH
     prs.slide_height = SLIDE_HEIGHT
-    _set_properties(prs, data)
+    _set_properties(prs, data, clean_text(title) if title else slides.TITLE_COVER)
     # Slides are text, not PDF glyphs: every currency symbol is available.
     deck = slides.Deck(data=data, fmt=Formatter(data.currency), prs=prs)
     slides.cover(deck, title=title, subtitle=subtitle)
@@ -60,12 +60,12 @@ def render_pptx(
     return out.getvalue()
 
 
-def _set_properties(prs: PresentationDocument, data: ReportData) -> None:
+def _set_properties(prs: PresentationDocument, data: ReportData, title: str) -> None:
     """Title, the org as author, the real creation time (python-pptx's template says 2013)."""
     props = prs.core_properties
     org = clean_text(data.org_name)
     created = data.created_at.astimezone(datetime.UTC).replace(tzinfo=None)  # stored as UTC
-    props.title = f"{slides.TITLE_COVER} – {clean_text(org, 80)}" if org else slides.TITLE_COVER
+    props.title = f"{title} – {clean_text(org, 80)}" if org else title
     props.author = org or PRODUCT_NAME
     props.subject = f"Model run {data.short_run_id}"
     props.last_modified_by = PRODUCT_NAME
