@@ -15,7 +15,7 @@ from typing import Any
 from reportlab.lib.units import inch
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer
 
-from app.reports.data import ReportData, kpi, month_records, num
+from app.reports.data import ReportData, kpi, lowest_cash, month_records, num
 from app.reports.investor import BUDGET_HEADING, COMMENTARY_HEADING, HEADCOUNT_NOTE, InvestorContent
 from app.reports.money import month_label
 from app.reports.pdf.fonts import FontSet, resolve_fonts
@@ -109,6 +109,7 @@ def _kpis(ctx: ReportContext) -> list[Flowable]:
     months = [m for m, _ in month_records(s.get("monthly"))]
     end = f" ({month_label(months[-1])})" if months else ""
     first_year = ctx.first_year_length()
+    low = lowest_cash(s)
     return kpi_section(
         ctx,
         "Headline figures",
@@ -124,7 +125,10 @@ def _kpis(ctx: ReportContext) -> list[Flowable]:
             (f"Net income (first {first_year} months)", f.money(s.get("netIncome"))),
             ("Gross margin", f.percent(s.get("grossMargin"))),
             (f"Cash at end of forecast{end}", f.money(s.get("cashBalance"))),
-            (f"Monthly burn{end}", f.money(s.get("burnRate"))),
+            (
+                f"Lowest cash ({month_label(low[0])})" if low else "Lowest cash",
+                f.money(low[1] if low else None),
+            ),
             ("Runway from forecast start", f.months(s.get("runwayFromStartMonths"))),
             (f"ARR{end}", f.money(s.get("arr"))),
         ],
