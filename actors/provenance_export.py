@@ -78,7 +78,7 @@ def provenance_export(job_id: str) -> None:
     key = provenance_key(org_id, run_id, ctx.job.id)
     store.put_bytes(key, package, ZIP_CONTENT_TYPE)
     ttl_s = settings.provenance_url_ttl_s
-    url = store.presigned_get(key, ttl_s)
+    url = store.download_link(key, expires_s=ttl_s, file_name=f"provenance-{run_id}.zip")
     ctx.progress(90, "Package stored")
     if fmt == "pdf":
         ctx.log(PDF_WARNING, level="warn")

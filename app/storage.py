@@ -241,9 +241,6 @@ class S3ObjectStore:
             connect_timeout=CONNECT_TIMEOUT_S,
             read_timeout=READ_TIMEOUT_S,
             retries={"max_attempts": max_attempts, "mode": "standard"},
-            # SigV4 for presigned URLs too (botocore's default presigns SigV2, which newer
-            # regions refuse; SigV4 allows up to 7 days).
-            signature_version="s3v4",
         )
         # A private session: no process-wide boto3 state is touched.
         session = boto3.session.Session()
