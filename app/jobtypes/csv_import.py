@@ -135,14 +135,15 @@ def insert_import_trigger(
     extra: dict[str, Any] | None = None,
 ) -> bool:
     """An import's gated ``auto_model_trigger`` (§4.9), when rows were inserted or the org already
-    has some; keyed ``auto_model_trigger:<trigger type>:<job id>``. True if inserted."""
+    has some; keyed ``auto_model_trigger:<trigger type>:<job id>``. True when it is queued (now
+    or by an earlier attempt)."""
     if followup.job_type.name not in settings.followup_jobs:
         return False
     if rows_imported == 0:
         found = execute(cur, "import_org_has_transactions", {"org_id": org_id})
         if not found[0]["found"]:
             return False
-    return insert_followup(
+    inserted = insert_followup(
         cur,
         settings,
         followup,
@@ -156,6 +157,7 @@ def insert_import_trigger(
         },
         idempotency_key=f"{followup.job_type.name}:{trigger_type}:{job_id}",
     )
+    return inserted is not None
 
 
 def insert_trigger(
