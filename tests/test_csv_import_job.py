@@ -267,9 +267,10 @@ def test_an_upload_that_is_nowhere_dead_letters_with_upload_missing(db, make_org
     job.wait(timeout=60)
     assert job.status == "dead_letter"
     assert job.last_error == (
-        f"UploadMissing: uploads/{org}/{file_id}.csv not found (without S3 the backend keeps "
+        "UploadMissing: the upload (params.uploadKey) not found (without S3 the backend keeps "
         "uploads in memory only; re-upload the file)"
     )
+    assert file_id not in job.last_error  # the key is the user's input: never echoed
     assert _batch(db, batch)["status"] == "failed"
 
 
@@ -288,12 +289,16 @@ def test_cancel_during_a_large_import_rolls_back_every_row_and_fails_the_batch(d
         file_id=str(uuid.uuid4()),
         file_data=b64("\r\n".join(lines) + "\r\n"),
         dateFormat="MM/DD/YYYY",
+        decimalSeparator=".",  # both conventions given: one pass, inserting as it reads
     )
     start()
-    # Well into the single pass: several batches are inserted (uncommitted) by now.
-    wait_for(
-        lambda: job.refresh().status == "running" and job.progress >= 30, timeout=60, interval=0.05
-    )
+
+    def inserting() -> bool:
+        with db.transaction() as cur:  # uncommitted rows already take space in the heap
+            cur.execute("SELECT pg_relation_size('raw_transactions') AS heap_bytes")
+            return job.refresh().status == "running" and cur.fetchone()["heap_bytes"] > 0
+
+    wait_for(inserting, timeout=60, interval=0.05)
     assert job.cancel() == "running"
     job.wait(timeout=60)
     assert job.status == "cancelled"

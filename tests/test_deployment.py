@@ -143,6 +143,15 @@ def test_every_contract_variable_is_declared_and_secrets_are_not_committed(bluep
         Settings.from_env({**values, "DATABASE_URL": "postgresql://db/app"})  # validates
 
 
+def test_the_blueprint_claims_every_type_the_worker_implements(blueprint):
+    from app.jobtypes import REGISTRY
+
+    for service in blueprint["services"]:
+        env = _env(blueprint, service)
+        claimed = str(env["WORKER_JOB_TYPES"]["value"]).split(",")
+        assert claimed == list(REGISTRY.default_claimed)
+
+
 def test_python_is_pinned_to_the_minor_version_the_tests_run_on(blueprint):
     # Any 3.11.x runs the suite (a fresh machine's 3.11.2 too); the deployment pins one patch.
     pinned = (ROOT / ".python-version").read_text().strip()

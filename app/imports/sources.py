@@ -164,17 +164,18 @@ def select_source(params: Mapping[str, Any], store: ObjectStore | None) -> Sourc
         raise InvalidParams("params.s3Key must be a string")
     if file_data is not None and not isinstance(file_data, str):
         raise InvalidParams("params.fileData must be a base64 string")
-    upload = params.get("uploadKey") or s3_key or "the upload"
-    upload_name = str(upload)[:200]
+    # Named by its parameter, never by its value (a key is the user's input: never echoed).
     if store is not None and s3_key:
         if store.exists(s3_key):
             return ObjectStoreSource(store, s3_key)
         if file_data:
             return Base64Source(file_data)
-        raise UploadMissing(f"{upload_name} not found in the object store; re-upload the file")
+        raise UploadMissing(
+            "the upload (params.s3Key) not found in the object store; re-upload the file"
+        )
     if file_data:
         return Base64Source(file_data)
     raise UploadMissing(
-        f"{upload_name} not found (without S3 the backend keeps uploads in memory only; "
-        "re-upload the file)"
+        "the upload (params.uploadKey) not found (without S3 the backend keeps uploads in "
+        "memory only; re-upload the file)"
     )

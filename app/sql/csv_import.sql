@@ -15,8 +15,8 @@ UPDATE data_import_batches SET status = 'completed', stats_json = %(stats)s::jso
  WHERE id = %(batch_id)s AND org_id = %(org_id)s AND status IN ('created', 'failed')
 RETURNING id;
 
--- Domain row transitions (§4.8: guarded by the expected state, ids compared as text so a
--- malformed parameter never aborts the transaction) and the row shown by `jobs show`.
+-- Domain row transitions (§4.8: guarded by the expected state; a malformed id parameter reads as
+-- NULL through dramatiq.finapilot_uuid and matches nothing instead of aborting the transaction) and the row shown by `jobs show`.
 
 -- name: import_domain_fail
 UPDATE data_import_batches
@@ -25,8 +25,8 @@ UPDATE data_import_batches
          'error', %(last_error)s,
          'failedAt', to_char(statement_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          'rowsImported', 0)
- WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
+ WHERE id = dramatiq.finapilot_uuid(%(domain_ref)s) AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status IN ('created', 'failed');
 
 -- name: import_domain_show
-SELECT id::text, status, stats_json FROM data_import_batches WHERE id::text = %(ref)s;
+SELECT id::text, status, stats_json FROM data_import_batches WHERE id = dramatiq.finapilot_uuid(%(ref)s);

@@ -128,19 +128,19 @@ UPDATE exports
  WHERE id = %(export_id)s AND org_id = %(org_id)s AND status IN ('queued', 'processing')
 RETURNING id;
 
--- Domain row transitions (§4.8: guarded by the expected state, ids compared as text so a
--- malformed parameter never aborts the transaction) and the row shown by `jobs show`.
+-- Domain row transitions (§4.8: guarded by the expected state; a malformed id parameter reads as
+-- NULL through dramatiq.finapilot_uuid and matches nothing instead of aborting the transaction) and the row shown by `jobs show`.
 
 -- name: export_domain_reset
 UPDATE exports SET status = 'queued', updated_at = greatest(updated_at, statement_timestamp())
- WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
+ WHERE id = dramatiq.finapilot_uuid(%(domain_ref)s) AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status = 'processing';
 
 -- name: export_domain_fail
 UPDATE exports SET status = 'failed', updated_at = greatest(updated_at, statement_timestamp())
- WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
+ WHERE id = dramatiq.finapilot_uuid(%(domain_ref)s) AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status IN ('queued', 'processing');
 
 -- name: export_domain_show
 SELECT id::text, type, status, s3_key, file_data IS NOT NULL AS has_file_data, updated_at
-  FROM exports WHERE id::text = %(ref)s;
+  FROM exports WHERE id = dramatiq.finapilot_uuid(%(ref)s);

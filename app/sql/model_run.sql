@@ -63,8 +63,8 @@ SELECT %(org_id)s::uuid, %(model_id)s::uuid, m.metric_name, m.month, m.value, fa
   FROM unnest(%(metric_names)s::text[], %(months)s::text[], %(values)s::numeric[])
        AS m(metric_name, month, value);
 
--- Domain row transitions (§4.8: guarded by the expected state, ids compared as text so a
--- malformed parameter never aborts the transaction) and the row shown by `jobs show`.
+-- Domain row transitions (§4.8: guarded by the expected state; a malformed id parameter reads as
+-- NULL through dramatiq.finapilot_uuid and matches nothing instead of aborting the transaction) and the row shown by `jobs show`.
 
 -- name: model_run_domain_reset
 UPDATE model_runs SET status = 'queued'

@@ -30,20 +30,20 @@ UPDATE monte_carlo_jobs
  WHERE id = %(mc_id)s::uuid AND org_id = %(org_id)s::uuid AND status = 'running'
 RETURNING id;
 
--- Domain row transitions (§4.8: guarded by the expected state, ids compared as text so a
--- malformed parameter never aborts the transaction) and the row shown by `jobs show`.
+-- Domain row transitions (§4.8: guarded by the expected state; a malformed id parameter reads as
+-- NULL through dramatiq.finapilot_uuid and matches nothing instead of aborting the transaction) and the row shown by `jobs show`.
 
 -- name: monte_carlo_domain_reset
 UPDATE monte_carlo_jobs SET status = 'queued'
- WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
+ WHERE id = dramatiq.finapilot_uuid(%(domain_ref)s) AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status = 'running';
 
 -- name: monte_carlo_domain_fail
 UPDATE monte_carlo_jobs SET status = 'failed', finished_at = statement_timestamp()
- WHERE id::text = %(domain_ref)s AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
+ WHERE id = dramatiq.finapilot_uuid(%(domain_ref)s) AND (%(org_id)s::uuid IS NULL OR org_id = %(org_id)s::uuid)
    AND status IN ('queued', 'running');
 
 -- name: monte_carlo_domain_show
 SELECT id::text, status, num_simulations, params_hash, finished_at, result_s3,
        percentiles_json IS NOT NULL AS has_percentiles
-  FROM monte_carlo_jobs WHERE id::text = %(ref)s;
+  FROM monte_carlo_jobs WHERE id = dramatiq.finapilot_uuid(%(ref)s);

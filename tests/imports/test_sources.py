@@ -71,7 +71,8 @@ def test_without_s3_and_without_file_data_the_upload_is_missing() -> None:
     with pytest.raises(UploadMissing) as info:
         select_source({"uploadKey": "upl-123", "s3Key": "uploads/o/f.csv"}, None)
     assert info.value.last_error() == (
-        "UploadMissing: upl-123 not found (without S3 the backend keeps uploads in memory only; "
+        "UploadMissing: the upload (params.uploadKey) not found (without S3 the backend keeps "
+        "uploads in memory only; "
         "re-upload the file)"
     )
 
@@ -105,5 +106,7 @@ def test_a_missing_s3_object_falls_back_to_file_data_or_is_missing(
 
     fallback = select_source({"s3Key": "uploads/o/gone.csv", "fileData": "QUJD"}, store)
     assert isinstance(fallback, Base64Source)
-    with pytest.raises(UploadMissing, match="uploads/o/gone.csv not found in the object store"):
+    with pytest.raises(
+        UploadMissing, match=r"the upload \(params.s3Key\) not found in the object store"
+    ):
         select_source({"s3Key": "uploads/o/gone.csv"}, store)
